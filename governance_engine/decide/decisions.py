@@ -1,0 +1,118 @@
+"""Findings -> decisions: the PMO type's authority caps, actions with owners and due dates,
+and approvals that stand only where nothing blocks them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ..evaluate import values as v
+from ..evaluate.common import Finding
+from ..language.packs import Pack
+from ..language.rules import Rule
+from ..outcomes import BLOCKING, Outcome, PmoType, capped
+from ..report.model import Action, Decision, Missing
+from ..state.index import Node, StateIndex
+from .evidence import Explainer
+
+OWNER_RELATIONS = {"manager": "manages", "sponsor": "sponsors", "owner": "owns"}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Under which PMO type and pack one subject is judged."""
+
+    pmo_type: PmoType
+    pack: Pack
+    project: str | None
+
+
+def _person(index: StateIndex, node_id: str | None, relation: str) -> Node | None:
+    if node_id is None:
+        return None
+    people = [index.nodes[e.source] for e in index.in_edges(node_id, relation) if index.nodes[e.source].type == "person"]
+    return people[0] if people else None
+
+
+def resolve_owner(index: StateIndex, role: str, subject: Node, project: str | None) -> Node | None:
+    """The person who must act: the subject's own manager/sponsor/owner, else the project's."""
+    if role == "pmo_lead":
+        leads = [p for p in index.of_type("person") if p.attrs.get("role") == "pmo_lead"]
+        return leads[0] if leads else None
+    relation = OWNER_RELATIONS[role]
+    found = _person(index, subject.id, relation)
+    if found is None and role == "owner":
+        named = subject.attrs.get("owner")
+        if isinstance(named, str) and named in index.nodes:
+            return index.nodes[named]
+    return found or _person(index, project, relation) or (
+        _person(index, project, "manages") if role == "owner" else None
+    )
+
+
+def _action(index: StateIndex, rule: Rule, subject: Node, project: str | None, as_of: date, text: str) -> Action:
+    assert rule.action is not None
+    owner = resolve_owner(index, rule.action.owner, subject, project)
+    return Action(
+        text=text,
+        owner=owner.id if owner else None,
+        owner_name=(owner.attrs.get("name") if owner else None),
+        due=as_of + timedelta(days=rule.action.due_days),
+    )
+
+
+def decide(
+    index: StateIndex, as_of: date, findings: list[Finding], assignments: dict[str, Assignment]
+) -> list[Decision]:
+    explainers: dict[str, Explainer] = {}
+    decisions: list[Decision] = []
+    for finding in findings:
+        rule, subject = finding.rule, index.nodes[finding.subject]
+        where = assignments[finding.subject]
+        wanted = rule.outcomes.get(where.pmo_type)
+        if wanted is None:
+            continue
+        outcome = Outcome.insufficient_evidence if finding.verdict is v.UNKNOWN else capped(wanted, where.pmo_type)
+        explainer = explainers.get(where.pack.name)
+        if explainer is None:
+            explainer = explainers[where.pack.name] = Explainer(index, as_of, list(where.pack.rules))
+        ctx = explainer.context(rule, subject)
+        missing = explainer.missing(rule, subject, ctx) if outcome is Outcome.insufficient_evidence else []
+        if missing:
+            absent = ", ".join(f"{n}.{a}" for n, a in missing)
+            message = f"Cannot decide '{rule.title}': insufficient evidence, {absent} missing"
+        else:
+            message = explainer.render(rule.message or rule.title, rule, subject, ctx)
+        action = None
+        if rule.action is not None and outcome in BLOCKING:
+            action = _action(index, rule, subject, where.project, as_of, explainer.render(rule.action.text, rule, subject, ctx))
+        decisions.append(
+            Decision(
+                rule_id=rule.id,
+                rule_version=rule.version,
+                title=rule.title,
+                outcome=outcome,
+                subject=subject.id,
+                subject_type=subject.type,
+                project=where.project,
+                pmo_type=where.pmo_type,
+                pack=where.pack.name,
+                message=message,
+                action=action,
+                guidance=rule.guidance,
+                evidence=explainer.evidence(rule, subject, ctx),
+                missing=[Missing(node=n, attribute=a) for n, a in missing],
+            )
+        )
+    return sorted(_withhold_blocked_approvals(decisions), key=Decision.sort_key)
+
+
+def _withhold_blocked_approvals(decisions: list[Decision]) -> list[Decision]:
+    """A request is approved only when nothing blocks it and nothing about it is unknown;
+    otherwise the blocking or insufficient-evidence decisions stand in its place."""
+    held = {
+        d.subject
+        for d in decisions
+        if d.outcome in BLOCKING or d.outcome is Outcome.insufficient_evidence
+    }
+    return [d for d in decisions if not (d.outcome is Outcome.approval and d.subject in held)]

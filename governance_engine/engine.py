@@ -1,0 +1,179 @@
+"""The library API: build an Engine once from packs, then evaluate state after state."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .decide.decisions import Assignment, decide
+from .errors import Location, StateError, UsageError
+from .evaluate.common import Evaluator, Finding, Scope
+from .evaluate.reference import ReferenceEvaluator
+from .evaluate.snapshot import SnapshotEvaluator
+from .language import ast
+from .language.packs import FAMILY, Pack, load_pack
+from .outcomes import BLOCKING, Outcome, PmoType, strength
+from .report.model import InputRef, PackRef, ProjectSummary, Report
+from .state.index import StateIndex
+from .state.load import load_state_bytes, state_from_dict
+from .subjects import assign_subjects
+
+SCHEDULE_ATTRIBUTES = frozenset({"total_float", "critical"})
+
+
+def _evaluator_class(name: str) -> type:
+    if name == "snapshot":
+        return SnapshotEvaluator
+    if name == "reference":
+        return ReferenceEvaluator
+    if name == "rete":
+        from .evaluate.rete import ReteEvaluator
+
+        return ReteEvaluator
+    raise UsageError(f"unknown evaluator {name!r}: use snapshot, rete or reference")
+
+
+def pack_ref(pack: Pack) -> PackRef:
+    return PackRef(
+        name=pack.name, version=pack.version, digest=pack.digest, pmo_type=pack.pmo_type, lineage=list(pack.lineage)
+    )
+
+
+def _combined_ref(packs: list[Pack]) -> PackRef:
+    if len(packs) == 1:
+        return pack_ref(packs[0])
+    digest = hashlib.sha256("".join(p.digest for p in packs).encode()).hexdigest()
+    return PackRef(
+        name="+".join(p.name for p in packs),
+        version="+".join(p.version for p in packs),
+        digest=f"sha256:{digest}",
+    )
+
+
+class Engine:
+    """Packs loaded and compiled once; `evaluate` is safe to call from several threads."""
+
+    def __init__(self, packs: Sequence[str | Path | Pack] | None = None, *, evaluator: str = "snapshot") -> None:
+        loaded = [p if isinstance(p, Pack) else load_pack(p) for p in (packs or FAMILY)]
+        self.packs_by_type: dict[PmoType, Pack] = {}
+        untyped = [p for p in loaded if p.pmo_type is None]
+        for pack in loaded:
+            if pack.pmo_type is None:
+                continue
+            if pack.pmo_type in self.packs_by_type:
+                raise UsageError(f"two packs serve {pack.pmo_type}: {self.packs_by_type[pack.pmo_type].name} and {pack.name}")
+            self.packs_by_type[pack.pmo_type] = pack
+        if len(untyped) > 1:
+            raise UsageError("more than one pack without a pmo_type: " + ", ".join(p.name for p in untyped))
+        self.fallback = untyped[0] if untyped else (loaded[0] if len(loaded) == 1 else None)
+        self.packs = sorted(loaded, key=lambda p: p.name)
+        self.evaluator_name = evaluator
+        cls = _evaluator_class(evaluator)
+        self._evaluators: dict[str, Evaluator] = {p.name: cls(p) for p in loaded}
+        self._needs_schedule = any(
+            isinstance(e, ast.Attr) and e.name in SCHEDULE_ATTRIBUTES
+            for p in loaded
+            for r in p.rules
+            for expr in r.expressions()
+            for e in ast.walk(expr)
+        )
+        self._lock = threading.Lock()
+
+    def load(self, state: StateIndex | str | Path | bytes | dict[str, Any], source: str | None = None) -> tuple[StateIndex, str]:
+        """A state and the digest of its input (the file's bytes where there is a file)."""
+        if isinstance(state, StateIndex):
+            return state, _index_digest(state)
+        if isinstance(state, dict):
+            index = state_from_dict(state, source or "<memory>")
+            return index, _index_digest(index)
+        if isinstance(state, bytes):
+            name = source or "<memory>"
+        else:
+            name = str(state)
+            try:
+                state = Path(state).read_bytes()
+            except OSError as e:
+                raise StateError(f"cannot read state file: {e.strerror}", Location(file=name)) from None
+        return load_state_bytes(state, name), "sha256:" + hashlib.sha256(state).hexdigest()
+
+    def findings(
+        self, index: StateIndex, as_of: date, pmo_type: PmoType | None = None
+    ) -> tuple[list[Finding], dict[str, Assignment]]:
+        """Evaluation without the decide stage: what fired and what could not be decided."""
+        assignments = assign_subjects(index, self.packs_by_type, self.fallback, pmo_type)
+        if self._needs_schedule:
+            index.enrich_schedule()
+        findings: list[Finding] = []
+        for pack in self.packs:
+            ids = frozenset(s for s, a in assignments.items() if a.pack is pack)
+            if ids:
+                findings.extend(self._evaluators[pack.name].evaluate(index, as_of, Scope(ids)))
+        return findings, assignments
+
+    def evaluate(
+        self,
+        state: StateIndex | str | Path | bytes | dict[str, Any],
+        pmo_type: PmoType | str | None = None,
+        as_of: date | None = None,
+        *,
+        source: str | None = None,
+    ) -> Report:
+        index, digest = self.load(state, source)
+        forced = PmoType(pmo_type) if pmo_type else None
+        when = as_of or index.as_of or date.today()
+        findings, assignments = self.findings(index, when, forced)
+        decisions = decide(index, when, findings, assignments)
+        used = sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs]
+        used_packs = [p for p in self.packs if p.name in used]
+        summary = {o.value: 0 for o in Outcome}
+        for d in decisions:
+            summary[d.outcome.value] += 1
+        projects = []
+        for project in index.of_type("project"):
+            where = assignments.get(project.id)
+            if where is None:
+                continue
+            mine = [d for d in decisions if d.project == project.id]
+            ranked = [d.outcome for d in mine if d.outcome in BLOCKING or strength(d.outcome) >= 0]
+            projects.append(
+                ProjectSummary(
+                    id=project.id,
+                    name=project.attrs.get("name"),
+                    pmo_type=where.pmo_type,
+                    pack=where.pack.name,
+                    strongest=max(ranked, key=strength) if ranked else None,
+                    decisions=len(mine),
+                )
+            )
+        return Report(
+            engine_version=__version__,
+            evaluator=self.evaluator_name,
+            as_of=when,
+            pmo_type=forced,
+            pack=_combined_ref(used_packs),
+            packs=[pack_ref(p) for p in used_packs],
+            input=InputRef(source=index.source, digest=digest),
+            summary=summary,
+            projects=projects,
+            decisions=decisions,
+        )
+
+
+def _index_digest(index: StateIndex) -> str:
+    """For a state given in memory: a digest of its content, independent of order."""
+    import json
+
+    digest = hashlib.sha256()
+    for node_id in sorted(index.nodes):
+        node = index.nodes[node_id]
+        digest.update(json.dumps([node.id, node.type, node.attrs], sort_keys=True, default=str).encode())
+    for node_id in sorted(index.nodes):
+        for relation in sorted({e.relation for e in index.all_out_edges(node_id)}):
+            for edge in index.out_edges(node_id, relation):
+                digest.update(json.dumps([edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str).encode())
+    return "sha256:" + digest.hexdigest()

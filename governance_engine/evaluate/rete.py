@@ -1,0 +1,355 @@
+"""The Rete evaluator on durable-rules: the engine of long-lived sessions, and `--engine rete`.
+
+Every candidate subject is one fact. A Python pre-pass puts on it the operands of each rule's
+conditions (attribute values, graph functions, date arithmetic — what durable-rules' condition
+language cannot compute); durable-rules matches the boolean structure of every rule, its
+version window and its node type. Three-valued logic is compiled into two conditions per
+rule, "definitely true" and "definitely false" (Kleene: T(a and b) = T(a) & T(b),
+F(a and b) = F(a) | F(b)); neither matching means unknown. Derived facts chain forward:
+a deriving rule's match retracts the subject's fact and asserts it again with the fact set,
+and the rules that read it match the new fact. Negation as failure (a derived fact whose rule
+did not apply is false) is applied stratum by stratum, as in stratified Datalog.
+
+durable-rules quirks handled here and nowhere else: the host is per evaluator (rulesets are
+registered by name); every rule has its own action (actions sharing a function name are
+silently merged by durable.lang); facts are asserted one at a time (assert_facts loses
+matches); a fact no rule matches raises MessageNotHandledException; `id` and `sid` are the
+engine's own fields, so node ids travel as `nid`. The C core is not re-entrant: one lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import date
+from typing import Any
+
+from durable import engine as durable
+
+from ..language import ast
+from ..language.packs import Pack
+from ..language.rules import Rule
+from ..state.index import Node, StateIndex
+from . import values as v
+from .common import EVERYTHING, Finding, Scope
+from .snapshot import _Ctx, compile_expression
+
+ALWAYS: dict[str, Any] = {"$ex": {"nid": 1}}
+NEVER: dict[str, Any] = {"$nex": {"nid": 1}}
+NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+ORDERED_TAGS = ("n", "s", "d")
+_names = itertools.count()
+
+
+class _Host(durable.Host):
+    """A host without durable's background dispatch threads: every action runs inside our
+    own assert/retract calls, under our lock, never concurrently from a timer."""
+
+    def _run(self) -> None:
+        return None
+
+
+def encode(value: Any) -> tuple[str, Any] | None:
+    """A known value as (tag, JSON value) for a fact; None when absent. Tags keep kinds apart
+    so that the Rete, like the reference, never compares a date with a number."""
+    if value is v.UNKNOWN or value is None:
+        return None
+    if value is True or value is False:
+        return "b", value
+    if v.is_number(value):
+        return "n", float(value)
+    if isinstance(value, str):
+        return "s", value
+    if isinstance(value, date):
+        return "d", value.toordinal()
+    if isinstance(value, list):
+        return "l", "\x1f".join(sorted(map(repr, value)))
+    return "x", None
+
+
+def _combine(op: str, identity: dict, absorbing: dict, conditions: tuple[dict, ...]) -> dict:
+    """Nested $and/$or flattened: durable-rules refuses deep trees (error 113)."""
+    parts: list[dict] = []
+    for condition in conditions:
+        if condition is absorbing:
+            return absorbing
+        if condition is identity:
+            continue
+        parts.extend(condition[op] if set(condition) == {op} else [condition])
+    if not parts:
+        return identity
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _all(*conditions: dict) -> dict:
+    return _combine("$and", ALWAYS, NEVER, conditions)
+
+
+def _any(*conditions: dict) -> dict:
+    return _combine("$or", NEVER, ALWAYS, conditions)
+
+
+class _Operand:
+    """A value the pre-pass computes and puts on the fact under `name` (and its tag)."""
+
+    __slots__ = ("name", "compute", "partner")
+
+    def __init__(self, name: str, compute, partner: Any = v.UNKNOWN) -> None:
+        self.name, self.compute, self.partner = name, compute, partner
+
+
+class _RuleCompiler:
+    """One rule's conditions in durable-rules JSON, and the operands they read."""
+
+    def __init__(self, prefix: str, derived_names: frozenset[str]) -> None:
+        self.prefix, self.derived_names = prefix, derived_names
+        self.operands: list[_Operand] = []
+        self.pairs: list[tuple[_Operand, _Operand]] = []
+
+    def _operand(self, expr: ast.Expr) -> _Operand:
+        operand = _Operand(f"{self.prefix}o{len(self.operands)}", compile_expression(expr, self.derived_names))
+        self.operands.append(operand)
+        return operand
+
+    def forms(self, expr: ast.Expr) -> tuple[dict, dict]:
+        """(definitely true, definitely false) conditions of a boolean expression."""
+        match expr:
+            case ast.And(items=items):
+                parts = [self.forms(i) for i in items]
+                return _all(*(t for t, _ in parts)), _any(*(f for _, f in parts))
+            case ast.Or(items=items):
+                parts = [self.forms(i) for i in items]
+                return _any(*(t for t, _ in parts)), _all(*(f for _, f in parts))
+            case ast.Not(operand=o):
+                true, false = self.forms(o)
+                return false, true
+            case ast.Literal(value=True):
+                return ALWAYS, NEVER
+            case ast.Literal(value=False):
+                return NEVER, ALWAYS
+            case ast.Attr(name=name) if name in self.derived_names:
+                return {f"d_{name}": True}, {f"d_{name}": False}
+            case ast.IsNull(operand=o, negated=negated):
+                operand = self._operand(o)
+                present, absent = {"$ex": {operand.name + "t": 1}}, {"$nex": {operand.name + "t": 1}}
+                return (present, absent) if negated else (absent, present)
+            case ast.Compare(op=op, left=left, right=right) if op in NEGATED:
+                return self._comparison(op, left, right)
+            case ast.Compare(op=op, left=left, right=ast.Literal(value=list() as items)) if op in ("in", "notin"):
+                true, false = self._membership(left, items)
+                return (true, false) if op == "in" else (false, true)
+            case ast.Compare(op=op, left=left, right=ast.ListExpr(items=items)) if op in ("in", "notin") and all(
+                isinstance(i, ast.Literal) for i in items
+            ):
+                true, false = self._membership(left, [i.value for i in items])  # type: ignore[attr-defined]
+                return (true, false) if op == "in" else (false, true)
+        operand = self._operand(expr)
+        tag = {operand.name + "t": "b"}
+        return _all(tag, {operand.name: True}), _all(tag, {operand.name: False})
+
+    def _comparison(self, op: str, left: ast.Expr, right: ast.Expr) -> tuple[dict, dict]:
+        if isinstance(left, ast.Literal) and not isinstance(right, ast.Literal):
+            flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[op]
+            return self._comparison(flipped, right, left)
+        if isinstance(right, ast.Literal) and not isinstance(left, ast.Literal):
+            operand = self._operand(left)
+            operand.partner = right.value
+            return self._against_literal(op, operand, right.value), self._against_literal(NEGATED[op], operand, right.value)
+        a, b = self._operand(left), self._operand(right)
+        self.pairs.append((a, b))
+        return self._against_operand(op, a, b), self._against_operand(NEGATED[op], a, b)
+
+    def _test(self, op: str, name: str, value: Any) -> dict:
+        return {name: value} if op == "==" else {DURABLE_OP[op]: {name: value}}
+
+    def _against_literal(self, op: str, operand: _Operand, literal: Any) -> dict:
+        variants = [encode(literal)]
+        if isinstance(literal, str) and v.as_date(literal) is not v.UNKNOWN:
+            variants.append(encode(v.as_date(literal)))  # an ISO text compared with a date
+        alternatives = []
+        for variant in variants:
+            if variant is None or variant[0] == "x" or (op not in ("==", "!=") and variant[0] not in ORDERED_TAGS):
+                continue
+            tag, value = variant
+            alternatives.append(_all({operand.name + "t": tag}, self._test(op, operand.name, value)))
+        return _any(*alternatives)
+
+    def _against_operand(self, op: str, a: _Operand, b: _Operand) -> dict:
+        same_kind = {a.name + "t": {"$m": b.name + "t"}}
+        both = _all({"$ex": {a.name + "t": 1}}, {"$ex": {b.name + "t": 1}}, same_kind, {"$neq": {a.name + "t": "x"}})
+        if op not in ("==", "!="):
+            both = _all(both, {"$neq": {a.name + "t": "b"}}, {"$neq": {a.name + "t": "l"}})
+        return _all(both, self._test(op, a.name, {"$m": b.name}))
+
+    def _membership(self, left: ast.Expr, items: list[Any]) -> tuple[dict, dict]:
+        operand = self._operand(left)
+        equal = [self._against_literal("==", operand, item) for item in items]
+        different = [self._against_literal("!=", operand, item) for item in items]
+        present = {"$ex": {operand.name + "t": 1}}
+        return _any(*equal), _all(present, *different)
+
+
+class _CompiledRule:
+    def __init__(self, position: int, rule: Rule, derived_names: frozenset[str]) -> None:
+        self.rule = rule
+        self.prefix = f"r{position}_"
+        compiler = _RuleCompiler(self.prefix, derived_names)
+        self.lets = tuple((name, compile_expression(expr, derived_names)) for name, expr in rule.lets)
+        window = [{"ntype": rule.applies_to}]
+        if rule.effective_from:
+            window.append({"$gte": {"asof": rule.effective_from.toordinal()}})
+        if rule.effective_until:
+            window.append({"$lte": {"asof": rule.effective_until.toordinal()}})
+        scope_true = ALWAYS if rule.scope is None else compiler.forms(rule.scope)[0]
+        body_true, body_false = compiler.forms(rule.body)
+        self.candidate = _all(*window, scope_true)
+        self.fires = _all(self.candidate, body_true)
+        self.quiet = _all(self.candidate, body_false)
+        self.operands = tuple(compiler.operands)
+        self.pairs = tuple(compiler.pairs)
+
+
+class _Run:
+    """What the Rete reported during one evaluation."""
+
+    def __init__(self) -> None:
+        self.candidate: set[tuple[int, str]] = set()
+        self.fires: set[tuple[int, str]] = set()
+        self.quiet: set[tuple[int, str]] = set()
+        self.pending: dict[str, dict[str, bool]] = {}
+        self.errors: list[BaseException] = []
+
+
+class ReteEvaluator:
+    name = "rete"
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.derived_names = frozenset(r.derive for r in pack.rules if r.derive)
+        self._rules = tuple(_CompiledRule(i, r, self.derived_names) for i, r in enumerate(pack.rules))
+        self._ruleset = f"governance_{pack.name}_{next(_names)}"
+        self._run: _Run | None = None
+        self._lock = threading.Lock()
+        self._host = _Host()
+        self._host.register_rulesets({self._ruleset: self._definition()})
+        self._sessions = itertools.count()
+
+    def _definition(self) -> dict:
+        definition: dict[str, Any] = {}
+        for position, compiled in enumerate(self._rules):
+            for form in ("candidate", "fires", "quiet"):
+                condition = getattr(compiled, form)
+                if condition is NEVER:
+                    continue
+                definition[f"r{position}_{form}"] = {
+                    "all": [{"m": condition}],
+                    "run": self._action(position, form),
+                }
+        return definition
+
+    def _action(self, position: int, form: str):
+        rule = self._rules[position].rule
+
+        def record(closure) -> None:
+            run = self._run
+            try:
+                subject = closure.m.nid
+                getattr(run, form).add((position, subject))
+                if rule.derive and form != "candidate":
+                    run.pending.setdefault(subject, {})[rule.derive] = form == "fires"
+            except BaseException as error:  # durable-rules would log and drop it
+                run.errors.append(error)
+
+        return record
+
+    def _fact(self, ctx: _Ctx, subject: Node, session: str, as_of: date) -> dict[str, Any]:
+        fact: dict[str, Any] = {"sid": session, "nid": subject.id, "ntype": subject.type, "asof": as_of.toordinal()}
+        ctx.subject, ctx.derived = subject, {}
+        for compiled in self._rules:
+            if compiled.rule.applies_to != subject.type:
+                continue
+            ctx.lets = {name: let(ctx, subject, None) for name, let in compiled.lets}
+            computed = {op.name: op.compute(ctx, subject, None) for op in compiled.operands}
+            for a, b in compiled.pairs:  # a date compared with an ISO text compares as dates
+                computed[a.name], computed[b.name] = v._coerce_dates(computed[a.name], computed[b.name])
+            for operand in compiled.operands:
+                value = computed[operand.name]
+                if isinstance(operand.partner, date) and isinstance(value, str):
+                    value = v.as_date(value)
+                encoded = encode(value)
+                if encoded is not None:
+                    fact[operand.name + "t"] = encoded[0]
+                    if encoded[1] is not None:
+                        fact[operand.name] = encoded[1]
+        return fact
+
+    def _assert(self, fact: dict[str, Any]) -> None:
+        try:
+            self._host.assert_fact(self._ruleset, fact)
+        except durable.MessageNotHandledException:
+            pass
+
+    def _settle(self, facts: dict[str, dict[str, Any]], run: _Run) -> None:
+        """Forward chaining: re-assert every fact whose derived facts changed, until none do."""
+        while run.pending:
+            pending, run.pending = run.pending, {}
+            for subject, derived in sorted(pending.items()):
+                old = facts[subject]
+                new = dict(old)
+                new.update({f"d_{name}": value for name, value in derived.items()})
+                if new == old:
+                    continue
+                self._host.retract_fact(self._ruleset, old)
+                facts[subject] = new
+                self._assert(new)
+
+    def _close(self, position: int, compiled: _CompiledRule, facts: dict, run: _Run, as_of: date) -> None:
+        """Negation as failure for one deriving rule, once its stratum has settled."""
+        rule = compiled.rule
+        if not rule.in_force(as_of):
+            return
+        key = f"d_{rule.derive}"
+        for subject, fact in facts.items():
+            if fact["ntype"] != rule.applies_to or key in fact:
+                continue
+            if (position, subject) not in run.candidate:
+                run.pending.setdefault(subject, {})[rule.derive] = False
+            elif rule.on_missing != "insufficient":
+                run.pending.setdefault(subject, {})[rule.derive] = rule.on_missing == "breach"
+
+    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING) -> list[Finding]:
+        types = {c.rule.applies_to for c in self._rules}
+        subjects = [n for t in sorted(types) for n in scope.select(index.of_type(t))]
+        ctx = _Ctx(index, as_of)
+        with self._lock:
+            session = f"s{next(self._sessions)}"
+            run = self._run = _Run()
+            facts = {s.id: self._fact(ctx, s, session, as_of) for s in subjects}
+            try:
+                for subject in sorted(facts):
+                    self._assert(facts[subject])
+                self._settle(facts, run)
+                for position, compiled in enumerate(self._rules):
+                    if compiled.rule.derive:
+                        self._close(position, compiled, facts, run, as_of)
+                        self._settle(facts, run)
+            finally:
+                self._host.delete_state(self._ruleset, session)
+                self._run = None
+        if run.errors:
+            raise RuntimeError(f"Rete action failed: {run.errors[0]!r}") from run.errors[0]
+        findings = []
+        for position, compiled in enumerate(self._rules):
+            rule = compiled.rule
+            if rule.derive:
+                continue
+            for subject in sorted(s for p, s in run.candidate if p == position):
+                if (position, subject) in run.fires:
+                    findings.append(Finding(rule, subject, True))
+                elif (position, subject) not in run.quiet:
+                    if rule.on_missing == "breach":
+                        findings.append(Finding(rule, subject, True))
+                    elif rule.on_missing == "insufficient":
+                        findings.append(Finding(rule, subject, v.UNKNOWN))
+        return findings

@@ -1,0 +1,241 @@
+"""The snapshot evaluator: each rule compiled once into Python closures over the StateIndex.
+The default for one-shot evaluation (evaluate, audit, test, impact). Same semantics as the
+reference interpreter, without walking the syntax tree on every subject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from ..language import ast
+from ..language.packs import Pack
+from ..language.rules import Rule
+from ..state.index import Node, StateIndex
+from . import values as v
+from .common import EVERYTHING, Finding, Scope, resolve, walk_path
+
+UNKNOWN = v.UNKNOWN
+Compiled = Callable[[Any, Node, Any], Any]
+
+
+class _Ctx:
+    __slots__ = ("index", "as_of", "subject", "derived", "lets")
+
+    def __init__(self, index: StateIndex, as_of: date) -> None:
+        self.index, self.as_of = index, as_of
+        self.subject: Node | None = None
+        self.derived: dict[str, Any] = {}
+        self.lets: dict[str, Any] = {}
+
+
+def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compiled:
+    def sub(e: ast.Expr) -> Compiled:
+        return compile_expression(e, derived_names)
+
+    match expr:
+        case ast.Literal(value=value):
+            return lambda ctx, node, edge: value
+        case ast.Attr(name=name) if name in derived_names:
+
+            def derived_attr(ctx, node, edge):
+                return ctx.derived.get(name, UNKNOWN)
+
+            return derived_attr
+        case ast.Attr(name="id"):
+            return lambda ctx, node, edge: node.id
+        case ast.Attr(name="type"):
+            return lambda ctx, node, edge: node.type
+        case ast.SubjectAttr(name="id"):
+            return lambda ctx, node, edge: ctx.subject.id
+        case ast.SubjectAttr(name="type"):
+            return lambda ctx, node, edge: ctx.subject.type
+        case ast.Attr(name=name):
+
+            def attr(ctx, node, edge):
+                value = node.attrs.get(name)
+                return UNKNOWN if value is None else value
+
+            return attr
+        case ast.SubjectAttr(name=name):
+
+            def subject_attr(ctx, node, edge):
+                value = ctx.subject.attrs.get(name)
+                return UNKNOWN if value is None else value
+
+            return subject_attr
+        case ast.EdgeAttr(name=name):
+
+            def edge_attr(ctx, node, edge):
+                value = None if edge is None else edge.attrs.get(name)
+                return UNKNOWN if value is None else value
+
+            return edge_attr
+        case ast.LetRef(name=name):
+            return lambda ctx, node, edge: ctx.lets[name]
+        case ast.AsOf():
+            return lambda ctx, node, edge: ctx.as_of
+        case ast.Not(operand=o):
+            inner = sub(o)
+
+            def negation(ctx, node, edge):
+                value = inner(ctx, node, edge)
+                if value is True:
+                    return False
+                if value is False:
+                    return True
+                return UNKNOWN
+
+            return negation
+        case ast.Neg(operand=o):
+            inner = sub(o)
+            return lambda ctx, node, edge: v.negate(inner(ctx, node, edge))
+        case ast.And(items=items):
+            parts = tuple(sub(i) for i in items)
+
+            def conjunction(ctx, node, edge):
+                result = True
+                for part in parts:
+                    value = part(ctx, node, edge)
+                    if value is False:
+                        return False
+                    if value is not True:
+                        result = UNKNOWN
+                return result
+
+            return conjunction
+        case ast.Or(items=items):
+            parts = tuple(sub(i) for i in items)
+
+            def disjunction(ctx, node, edge):
+                result = False
+                for part in parts:
+                    value = part(ctx, node, edge)
+                    if value is True:
+                        return True
+                    if value is not False:
+                        result = UNKNOWN
+                return result
+
+            return disjunction
+        case ast.Arith(op=op, left=a, right=b):
+            left, right = sub(a), sub(b)
+            return lambda ctx, node, edge: v.arith(op, left(ctx, node, edge), right(ctx, node, edge))
+        case ast.Compare(op=op, left=a, right=ast.Literal(value=literal)) if op in ("<", "<=", ">", ">=") and v.is_number(
+            literal
+        ):
+            return _numeric_threshold(op, sub(a), literal)
+        case ast.Compare(op=op, left=a, right=b):
+            left, right = sub(a), sub(b)
+            return lambda ctx, node, edge: v.compare(op, left(ctx, node, edge), right(ctx, node, edge))
+        case ast.IsNull(operand=o, negated=negated):
+            inner = sub(o)
+            if negated:
+                return lambda ctx, node, edge: inner(ctx, node, edge) is not UNKNOWN
+            return lambda ctx, node, edge: inner(ctx, node, edge) is UNKNOWN
+        case ast.ListExpr(items=items):
+            parts = tuple(sub(i) for i in items)
+
+            def make_list(ctx, node, edge):
+                elements = [p(ctx, node, edge) for p in parts]
+                return UNKNOWN if any(e is UNKNOWN for e in elements) else elements
+
+            return make_list
+        case ast.Index(base=b, key=k):
+            base, key = sub(b), sub(k)
+            return lambda ctx, node, edge: v.index(base(ctx, node, edge), key(ctx, node, edge))
+        case ast.Call(name=name, args=args):
+            parts = tuple(sub(a) for a in args)
+            return lambda ctx, node, edge: v.call(name, [p(ctx, node, edge) for p in parts], ctx.as_of)
+        case ast.Aggregate(func=func, path=path, where=where, value=value):
+            return _aggregate(func, path, None if where is None else sub(where), None if value is None else sub(value))
+    raise TypeError(f"unknown expression {type(expr).__name__}")
+
+
+def _numeric_threshold(op: str, left: Compiled, limit: float) -> Compiled:
+    """The commonest leaf (`cpi < 0.9`), without the generic comparison's dispatch."""
+
+    def check(value: Any) -> Any:
+        if type(value) is float or type(value) is int:
+            if op == "<":
+                return value < limit
+            if op == "<=":
+                return value <= limit
+            if op == ">":
+                return value > limit
+            return value >= limit
+        return UNKNOWN
+
+    return lambda ctx, node, edge: check(left(ctx, node, edge))
+
+
+def _aggregate(func: str, path: tuple[ast.Step, ...], where: Compiled | None, value: Compiled | None) -> Compiled:
+    single = path[0] if len(path) == 1 else None
+
+    def reach(ctx, node):
+        if single is None:
+            return walk_path(ctx.index, node.id, path)
+        index = ctx.index
+        if single.direction == "out":
+            pairs = [(index.nodes[e.target], e) for e in index.out_edges(node.id, single.relation)]
+        else:
+            pairs = [(index.nodes[e.source], e) for e in index.in_edges(node.id, single.relation)]
+        if single.node_type is None:
+            return pairs
+        return [(n, e) for n, e in pairs if n.type == single.node_type]
+
+    if func == "count" and where is None:
+        return lambda ctx, node, edge: len(reach(ctx, node))
+
+    def fold(ctx, node, edge):
+        reached = reach(ctx, node)
+        verdicts = [True if where is None else where(ctx, other, via) for other, via in reached]
+        verdicts = [x if x is True or x is False else UNKNOWN for x in verdicts]
+        values = [UNKNOWN if value is None else value(ctx, other, via) for other, via in reached]
+        return v.aggregate(func, verdicts, values)
+
+    return fold
+
+
+class _CompiledRule:
+    __slots__ = ("rule", "lets", "scope", "body")
+
+    def __init__(self, rule: Rule, derived_names: frozenset[str]) -> None:
+        self.rule = rule
+        self.lets = tuple((name, compile_expression(expr, derived_names)) for name, expr in rule.lets)
+        self.scope = None if rule.scope is None else compile_expression(rule.scope, derived_names)
+        self.body = compile_expression(rule.body, derived_names)
+
+
+class SnapshotEvaluator:
+    name = "snapshot"
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        derived_names = frozenset(r.derive for r in pack.rules if r.derive)
+        self._rules = tuple(_CompiledRule(rule, derived_names) for rule in pack.rules)
+
+    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING) -> list[Finding]:
+        ctx = _Ctx(index, as_of)
+        derived: dict[str, dict[str, Any]] = {}
+        findings: list[Finding] = []
+        for compiled in self._rules:
+            rule = compiled.rule
+            if not rule.in_force(as_of):
+                continue
+            for subject in scope.select(index.of_type(rule.applies_to)):
+                ctx.subject = subject
+                ctx.derived = derived.setdefault(subject.id, {})
+                ctx.lets = {}
+                for name, let in compiled.lets:
+                    ctx.lets[name] = let(ctx, subject, None)
+                scope_value = True if compiled.scope is None else compiled.scope(ctx, subject, None)
+                body_value = compiled.body(ctx, subject, None) if scope_value is True else None
+                if body_value is not None and body_value is not True and body_value is not False:
+                    body_value = UNKNOWN
+                verdict = resolve(rule, scope_value, body_value)
+                if rule.derive:
+                    ctx.derived[rule.derive] = UNKNOWN if verdict is UNKNOWN else verdict is True
+                elif verdict is True or verdict is UNKNOWN:
+                    findings.append(Finding(rule, subject.id, verdict))
+        return findings

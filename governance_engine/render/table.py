@@ -1,0 +1,38 @@
+"""A report as a terminal table: one line per decision, grouped by project, then the summary."""
+
+from __future__ import annotations
+
+from ..report.model import Report
+
+SYMBOL = {
+    "info": "i",
+    "warning": "!",
+    "required_action": "R",
+    "escalation": "E",
+    "rejection": "X",
+    "approval": "A",
+    "insufficient_evidence": "?",
+}
+
+
+def render_table(report: Report) -> str:
+    lines = [
+        f"as of {report.as_of.isoformat()}  pack {report.pack.name} {report.pack.version}  "
+        f"evaluator {report.evaluator}  input {report.input.source}",
+        "",
+    ]
+    by_project: dict[str, list] = {}
+    for decision in report.decisions:
+        by_project.setdefault(decision.project or "(no project)", []).append(decision)
+    types = {p.id: p.pmo_type.value for p in report.projects}
+    for project, decisions in by_project.items():
+        lines.append(f"{project} [{types.get(project, decisions[0].pmo_type.value)}]")
+        for d in decisions:
+            lines.append(f"  {SYMBOL[d.outcome.value]} {d.outcome.value:<21} {d.rule_id:<6} {d.subject:<18} {d.message}")
+            if d.action:
+                owner = d.action.owner_name or d.action.owner or "unassigned"
+                lines.append(f"      action: {d.action.text} (owner {owner}, due {d.action.due.isoformat()})")
+        lines.append("")
+    counts = ", ".join(f"{n} {k}" for k, n in report.summary.items() if n)
+    lines.append(f"{len(report.decisions)} decisions: {counts or 'none'}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""The report contract `pmo-governance-report/1`: pydantic models, so the JSON form and its
+schema come from one place and a report can be read back and checked."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..outcomes import Outcome, PmoType
+
+REPORT_SCHEMA = "pmo-governance-report/1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PackRef(_Model):
+    name: str
+    version: str
+    digest: str
+    pmo_type: PmoType | None = None
+    lineage: list[str] = []
+
+
+class InputRef(_Model):
+    source: str
+    digest: str
+
+
+class Action(_Model):
+    text: str
+    owner: str | None
+    owner_name: str | None
+    due: date
+
+
+class Missing(_Model):
+    node: str
+    attribute: str
+
+
+class Decision(_Model):
+    rule_id: str
+    rule_version: int
+    title: str
+    outcome: Outcome
+    subject: str
+    subject_type: str
+    project: str | None
+    pmo_type: PmoType
+    pack: str
+    message: str
+    action: Action | None = None
+    guidance: str | None = None
+    evidence: dict[str, Any] = {}
+    missing: list[Missing] = []
+
+    def sort_key(self) -> tuple:
+        return (self.project or "", self.subject, self.rule_id, self.rule_version, self.outcome.value)
+
+
+class ProjectSummary(_Model):
+    id: str
+    name: str | None
+    pmo_type: PmoType
+    pack: str
+    strongest: Outcome | None
+    decisions: int
+
+
+class Report(_Model):
+    schema_: Literal["pmo-governance-report/1"] = Field(REPORT_SCHEMA, alias="schema")
+    engine_version: str
+    evaluator: str
+    as_of: date
+    pmo_type: PmoType | None
+    pack: PackRef
+    packs: list[PackRef]
+    input: InputRef
+    summary: dict[str, int]
+    projects: list[ProjectSummary]
+    decisions: list[Decision]
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+    @property
+    def blocking(self) -> bool:
+        return any(d.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection) for d in self.decisions)

@@ -1,0 +1,146 @@
+"""Bytes or a dict in, a schema-validated document out; every failure is a StateError.
+
+JSON bytes are parsed and validated in one pass by pydantic. YAML and dicts are first
+turned into JSON text so that exactly the same strict rules apply to every format.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from governance_engine.errors import Location, StateError, UsageError
+from governance_engine.state.locate import (
+    Locator,
+    json_locator,
+    no_locator,
+    yaml_locator,
+)
+from governance_engine.state.model import DOCUMENT
+from governance_engine.state.problems import validation_problem
+from governance_engine.state.yaml_safe import read_yaml
+
+FORMATS = ("json", "yaml")
+_BOM = b"\xef\xbb\xbf"
+
+
+def parse_bytes(data: bytes, source: str, *, fmt: str | None, max_bytes: int) -> tuple[dict[str, Any], Locator]:
+    """Validate a state document given as bytes; returns it and a way to find lines."""
+    if len(data) > max_bytes:
+        raise StateError(
+            f"state file is {len(data):,} bytes, over the limit of {max_bytes:,} bytes",
+            Location(file=source),
+        )
+    data = data.removeprefix(_BOM)
+    fmt = fmt or guess_format(data, source)
+    if fmt == "json":
+        return _parse_json(data, source)
+    if fmt == "yaml":
+        return _parse_yaml(data, source)
+    raise UsageError(f"unknown state format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def parse_object(doc: Any, source: str) -> tuple[dict[str, Any], Locator]:
+    """Validate a document already in memory (from a caller or from YAML)."""
+    return _validate_text(_to_json(doc, source), source, lambda: doc, no_locator)
+
+
+def guess_format(data: bytes, source: str) -> str:
+    """By the file suffix; else JSON when the text starts with "{", else YAML."""
+    suffix = source.lower().rpartition(".")[2] if "." in source else ""
+    if suffix == "json":
+        return "json"
+    if suffix in ("yaml", "yml"):
+        return "yaml"
+    return "json" if data.lstrip()[:1] == b"{" else "yaml"
+
+
+def _parse_json(data: bytes, source: str) -> tuple[dict[str, Any], Locator]:
+    try:
+        return DOCUMENT.validate_json(data), _lazy_json_locator(data)
+    except ValidationError as err:
+        if err.errors()[0]["type"] == "json_invalid":
+            raise _json_syntax_problem(data, source, err) from None
+        raise validation_problem(
+            err,
+            source=source,
+            raw=lambda: json.loads(data),
+            locator=_lazy_json_locator(data),
+        ) from None
+
+
+def _lazy_json_locator(data: bytes) -> Locator:
+    """Decode the text only when a line is actually asked for."""
+
+    def locate(path: Any) -> tuple[int, int] | None:
+        return json_locator(data.decode("utf-8", errors="replace"))(path)
+
+    return locate
+
+
+def _json_syntax_problem(data: bytes, source: str, err: ValidationError) -> StateError:
+    """Line and column of a syntax error, from the stdlib parser which reports them."""
+    text = _decode(data, source)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as bad:
+        return StateError(
+            f"not valid JSON: {bad.msg}",
+            Location(file=source, line=bad.lineno, column=bad.colno),
+        )
+    except RecursionError:
+        return StateError("not valid JSON: nested too deeply", Location(file=source))
+    return StateError(f"not valid JSON: {err.errors()[0]['msg']}", Location(file=source))
+
+
+def _parse_yaml(data: bytes, source: str) -> tuple[dict[str, Any], Locator]:
+    text = _decode(data, source)
+    try:
+        root, doc = read_yaml(text)
+    except yaml.MarkedYAMLError as bad:
+        mark = bad.problem_mark or bad.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = bad.problem or bad.context or "unreadable"
+        raise StateError(
+            f"not valid YAML: {problem}",
+            Location(file=source, line=line, column=column),
+        ) from None
+    except (yaml.YAMLError, RecursionError) as bad:
+        raise StateError(f"not valid YAML: {bad}", Location(file=source)) from None
+    return _validate_text(_to_json(doc, source), source, lambda: doc, yaml_locator(root))
+
+
+def _validate_text(text: str, source: str, raw: Any, locator: Locator) -> tuple[dict[str, Any], Locator]:
+    try:
+        return DOCUMENT.validate_json(text), locator
+    except ValidationError as err:
+        raise validation_problem(err, source=source, raw=raw, locator=locator) from None
+
+
+def _to_json(doc: Any, source: str) -> str:
+    """JSON text of an in-memory document; NaN is kept so validation can refuse it."""
+    try:
+        return json.dumps(doc, default=_plain, allow_nan=True)
+    except (TypeError, ValueError, RecursionError) as bad:
+        raise StateError(f"not a JSON-like document: {bad}", Location(file=source)) from None
+
+
+def _plain(value: Any) -> str:
+    """Dates as ISO text (a datetime keeps its time and so is not a valid date)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"unsupported value {value!r} of type {type(value).__name__}")
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        raise StateError(
+            f"not UTF-8 text (invalid byte at offset {bad.start})",
+            Location(file=source),
+        ) from None
