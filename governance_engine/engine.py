@@ -66,7 +66,9 @@ class Engine:
             if pack.pmo_type is None:
                 continue
             if pack.pmo_type in self.packs_by_type:
-                raise UsageError(f"two packs serve {pack.pmo_type}: {self.packs_by_type[pack.pmo_type].name} and {pack.name}")
+                raise UsageError(
+                    f"two packs serve {pack.pmo_type}: {self.packs_by_type[pack.pmo_type].name} and {pack.name}"
+                )
             self.packs_by_type[pack.pmo_type] = pack
         if len(untyped) > 1:
             raise UsageError("more than one pack without a pmo_type: " + ", ".join(p.name for p in untyped))
@@ -84,7 +86,9 @@ class Engine:
         )
         self._lock = threading.Lock()
 
-    def load(self, state: StateIndex | str | Path | bytes | dict[str, Any], source: str | None = None) -> tuple[StateIndex, str]:
+    def load(
+        self, state: StateIndex | str | Path | bytes | dict[str, Any], source: str | None = None
+    ) -> tuple[StateIndex, str]:
         """A state and the digest of its input (the file's bytes where there is a file)."""
         if isinstance(state, StateIndex):
             return state, _index_digest(state)
@@ -175,5 +179,9 @@ def _index_digest(index: StateIndex) -> str:
     for node_id in sorted(index.nodes):
         for relation in sorted({e.relation for e in index.all_out_edges(node_id)}):
             for edge in index.out_edges(node_id, relation):
-                digest.update(json.dumps([edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str).encode())
+                digest.update(
+                    json.dumps(
+                        [edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str
+                    ).encode()
+                )
     return "sha256:" + digest.hexdigest()

@@ -52,11 +52,21 @@ def main() -> None:
 @main.command()
 @click.argument("state", type=click.Path(dir_okay=False))
 @click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
-@click.option("--pack", "packs", multiple=True, help="Pack name or directory, or a ruleset file (repeatable). Default: the shipped family.")
+@click.option(
+    "--pack",
+    "packs",
+    multiple=True,
+    help="Pack name or directory, or a ruleset file (repeatable). Default: the shipped family.",
+)
 @click.option("--as-of", callback=parse_date, help="Evaluation date (default: the state's as_of, else today).")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use.")
-@click.option("--fail-on", type=click.Choice(["blocking", "insufficient_evidence"]), multiple=True, help="Exit 1 also on insufficient evidence.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["blocking", "insufficient_evidence"]),
+    multiple=True,
+    help="Exit 1 also on insufficient evidence.",
+)
 @reports_errors
 def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on) -> None:
     """Evaluate one project-state file. Exit 0: nothing blocking; 1: a required action,

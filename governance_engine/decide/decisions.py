@@ -30,7 +30,9 @@ class Assignment:
 def _person(index: StateIndex, node_id: str | None, relation: str) -> Node | None:
     if node_id is None:
         return None
-    people = [index.nodes[e.source] for e in index.in_edges(node_id, relation) if index.nodes[e.source].type == "person"]
+    people = [
+        index.nodes[e.source] for e in index.in_edges(node_id, relation) if index.nodes[e.source].type == "person"
+    ]
     return people[0] if people else None
 
 
@@ -45,8 +47,8 @@ def resolve_owner(index: StateIndex, role: str, subject: Node, project: str | No
         named = subject.attrs.get("owner")
         if isinstance(named, str) and named in index.nodes:
             return index.nodes[named]
-    return found or _person(index, project, relation) or (
-        _person(index, project, "manages") if role == "owner" else None
+    return (
+        found or _person(index, project, relation) or (_person(index, project, "manages") if role == "owner" else None)
     )
 
 
@@ -85,7 +87,9 @@ def decide(
             message = explainer.render(rule.message or rule.title, rule, subject, ctx)
         action = None
         if rule.action is not None and outcome in BLOCKING:
-            action = _action(index, rule, subject, where.project, as_of, explainer.render(rule.action.text, rule, subject, ctx))
+            action = _action(
+                index, rule, subject, where.project, as_of, explainer.render(rule.action.text, rule, subject, ctx)
+            )
         decisions.append(
             Decision(
                 rule_id=rule.id,
@@ -110,9 +114,5 @@ def decide(
 def _withhold_blocked_approvals(decisions: list[Decision]) -> list[Decision]:
     """A request is approved only when nothing blocks it and nothing about it is unknown;
     otherwise the blocking or insufficient-evidence decisions stand in its place."""
-    held = {
-        d.subject
-        for d in decisions
-        if d.outcome in BLOCKING or d.outcome is Outcome.insufficient_evidence
-    }
+    held = {d.subject for d in decisions if d.outcome in BLOCKING or d.outcome is Outcome.insufficient_evidence}
     return [d for d in decisions if not (d.outcome is Outcome.approval and d.subject in held)]

@@ -111,7 +111,9 @@ class Explainer:
         def replace(match: re.Match) -> str:
             name = match.group(1)
             if name.startswith("$"):
-                return display(rule.parameters.get(name[1:], v.UNKNOWN)) if name[1:] in rule.parameters else match.group(0)
+                return (
+                    display(rule.parameters.get(name[1:], v.UNKNOWN)) if name[1:] in rule.parameters else match.group(0)
+                )
             if name in ctx.lets:
                 return display(ctx.lets[name])
             if name == "as_of":

@@ -18,7 +18,13 @@ class Context:
     """What an expression can see while it is evaluated on one subject."""
 
     def __init__(
-        self, index: StateIndex, as_of: date, subject: Node, derived: dict[str, Any], rule: Rule, derived_names: frozenset[str]
+        self,
+        index: StateIndex,
+        as_of: date,
+        subject: Node,
+        derived: dict[str, Any],
+        rule: Rule,
+        derived_names: frozenset[str],
     ) -> None:
         self.index, self.as_of, self.subject, self.derived, self.rule = index, as_of, subject, derived, rule
         self.derived_names = derived_names
@@ -87,9 +93,7 @@ def evaluate_expr(expr: ast.Expr, ctx: Context, node: Node, edge: Edge | None) -
             verdicts = [
                 True if where is None else v.truth(evaluate_expr(where, ctx, other, via)) for other, via in reached
             ]
-            values = [
-                v.UNKNOWN if value is None else evaluate_expr(value, ctx, other, via) for other, via in reached
-            ]
+            values = [v.UNKNOWN if value is None else evaluate_expr(value, ctx, other, via) for other, via in reached]
             return v.aggregate(func, verdicts, values)
     raise TypeError(f"unknown expression {type(expr).__name__}")
 

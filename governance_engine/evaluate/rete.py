@@ -13,19 +13,23 @@ did not apply is false) is applied stratum by stratum, as in stratified Datalog.
 durable-rules quirks handled here and nowhere else: the host is per evaluator (rulesets are
 registered by name); every rule has its own action (actions sharing a function name are
 silently merged by durable.lang); facts are asserted one at a time (assert_facts loses
-matches); a fact no rule matches raises MessageNotHandledException; `id` and `sid` are the
+matches); a fact no rule matches raises MessageNotHandledException, and deleting a session
+that only holds such facts crashes the process (so each session gets an anchor fact); `id` and `sid` are the
 engine's own fields, so node ids travel as `nid`. The C core is not re-entrant: one lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from datetime import date
 from typing import Any
 
 from durable import engine as durable
+from durable_rules_engine import error as durable_engine_error
 
+from ..errors import RulesetError
 from ..language import ast
 from ..language.packs import Pack
 from ..language.rules import Rule
@@ -39,6 +43,7 @@ NEVER: dict[str, Any] = {"$nex": {"nid": 1}}
 NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 ORDERED_TAGS = ("n", "s", "d")
+SESSION_ANCHOR = "$session"
 _names = itertools.count()
 
 
@@ -90,6 +95,31 @@ def _any(*conditions: dict) -> dict:
     return _combine("$or", NEVER, ALWAYS, conditions)
 
 
+def _constant(expr: ast.Expr) -> bool:
+    """True when nothing in the expression depends on the state or the date: the compiler
+    settles it once instead of sending it to the Rete."""
+    return all(
+        isinstance(
+            e,
+            ast.Literal
+            | ast.ListExpr
+            | ast.Arith
+            | ast.Neg
+            | ast.Compare
+            | ast.IsNull
+            | ast.Index
+            | ast.Not
+            | ast.And
+            | ast.Or,
+        )
+        or (
+            isinstance(e, ast.Call)
+            and e.name not in {"days_since", "days_until", "working_days_since", "working_days_until"}
+        )
+        for e in ast.walk(expr)
+    )
+
+
 class _Operand:
     """A value the pre-pass computes and puts on the fact under `name` (and its tag)."""
 
@@ -105,7 +135,7 @@ class _RuleCompiler:
     def __init__(self, prefix: str, derived_names: frozenset[str]) -> None:
         self.prefix, self.derived_names = prefix, derived_names
         self.operands: list[_Operand] = []
-        self.pairs: list[tuple[_Operand, _Operand]] = []
+        self.pairs: list[tuple[_Operand, _Operand, str]] = []
 
     def _operand(self, expr: ast.Expr) -> _Operand:
         operand = _Operand(f"{self.prefix}o{len(self.operands)}", compile_expression(expr, self.derived_names))
@@ -114,6 +144,9 @@ class _RuleCompiler:
 
     def forms(self, expr: ast.Expr) -> tuple[dict, dict]:
         """(definitely true, definitely false) conditions of a boolean expression."""
+        if _constant(expr):
+            value = v.truth(compile_expression(expr, self.derived_names)(_Ctx(None, date.min), None, None))
+            return (ALWAYS if value is True else NEVER), (ALWAYS if value is False else NEVER)
         match expr:
             case ast.And(items=items):
                 parts = [self.forms(i) for i in items]
@@ -155,10 +188,13 @@ class _RuleCompiler:
         if isinstance(right, ast.Literal) and not isinstance(left, ast.Literal):
             operand = self._operand(left)
             operand.partner = right.value
-            return self._against_literal(op, operand, right.value), self._against_literal(NEGATED[op], operand, right.value)
+            return self._against_literal(op, operand, right.value), self._against_literal(
+                NEGATED[op], operand, right.value
+            )
         a, b = self._operand(left), self._operand(right)
-        self.pairs.append((a, b))
-        return self._against_operand(op, a, b), self._against_operand(NEGATED[op], a, b)
+        kind = f"{self.prefix}p{len(self.pairs)}"
+        self.pairs.append((a, b, kind))
+        return self._against_operand(op, a, b, kind), self._against_operand(NEGATED[op], a, b, kind)
 
     def _test(self, op: str, name: str, value: Any) -> dict:
         return {name: value} if op == "==" else {DURABLE_OP[op]: {name: value}}
@@ -175,12 +211,12 @@ class _RuleCompiler:
             alternatives.append(_all({operand.name + "t": tag}, self._test(op, operand.name, value)))
         return _any(*alternatives)
 
-    def _against_operand(self, op: str, a: _Operand, b: _Operand) -> dict:
-        same_kind = {a.name + "t": {"$m": b.name + "t"}}
-        both = _all({"$ex": {a.name + "t": 1}}, {"$ex": {b.name + "t": 1}}, same_kind, {"$neq": {a.name + "t": "x"}})
-        if op not in ("==", "!="):
-            both = _all(both, {"$neq": {a.name + "t": "b"}}, {"$neq": {a.name + "t": "l"}})
-        return _all(both, self._test(op, a.name, {"$m": b.name}))
+    def _against_operand(self, op: str, a: _Operand, b: _Operand, kind: str) -> dict:
+        """Two computed operands: the pre-pass records their common kind (none when they
+        differ), so the Rete spends one cross-field test per comparison; durable-rules
+        allows 32 per condition."""
+        comparable = {"$ex": {kind if op in ("==", "!=") else kind + "o": 1}}
+        return _all(comparable, self._test(op, a.name, {"$m": b.name}))
 
     def _membership(self, left: ast.Expr, items: list[Any]) -> tuple[dict, dict]:
         operand = self._operand(left)
@@ -232,11 +268,32 @@ class ReteEvaluator:
         self._run: _Run | None = None
         self._lock = threading.Lock()
         self._host = _Host()
-        self._host.register_rulesets({self._ruleset: self._definition()})
+        self._register()
         self._sessions = itertools.count()
 
+    def _register(self) -> None:
+        """Register the pack; where durable-rules refuses it, name the rule it refused."""
+        try:  # durable-rules takes the definitions apart: hand it copies
+            self._host.register_rulesets({self._ruleset: self._definition()})
+        except durable_engine_error as error:
+            for name, rule in self._definition().items():
+                try:
+                    _Host().register_rulesets({f"{self._ruleset}_probe_{next(_names)}": {name: rule}})
+                except durable_engine_error:
+                    compiled = self._rules[int(name[1:].split("_")[0])]
+                    raise RulesetError(
+                        f"rule {compiled.rule.id} is too complex for the Rete evaluator ({error}); "
+                        "split it, or use the snapshot evaluator",
+                        compiled.rule.location,
+                    ) from None
+            raise
+
     def _definition(self) -> dict:
-        definition: dict[str, Any] = {}
+        definition: dict[str, Any] = {
+            # Every session starts with an anchor fact this rule handles: durable-rules
+            # crashes deleting a session whose facts no rule matched.
+            "session_anchor": {"all": [{"m": {"ntype": SESSION_ANCHOR}}], "run": lambda closure: None}
+        }
         for position, compiled in enumerate(self._rules):
             for form in ("candidate", "fires", "quiet"):
                 condition = getattr(compiled, form)
@@ -271,7 +328,7 @@ class ReteEvaluator:
                 continue
             ctx.lets = {name: let(ctx, subject, None) for name, let in compiled.lets}
             computed = {op.name: op.compute(ctx, subject, None) for op in compiled.operands}
-            for a, b in compiled.pairs:  # a date compared with an ISO text compares as dates
+            for a, b, _ in compiled.pairs:  # a date compared with an ISO text compares as dates
                 computed[a.name], computed[b.name] = v._coerce_dates(computed[a.name], computed[b.name])
             for operand in compiled.operands:
                 value = computed[operand.name]
@@ -282,13 +339,17 @@ class ReteEvaluator:
                     fact[operand.name + "t"] = encoded[0]
                     if encoded[1] is not None:
                         fact[operand.name] = encoded[1]
+            for a, b, kind in compiled.pairs:
+                tag = fact.get(a.name + "t")
+                if tag is not None and tag != "x" and tag == fact.get(b.name + "t"):
+                    fact[kind] = tag
+                    if tag in ORDERED_TAGS:
+                        fact[kind + "o"] = tag
         return fact
 
     def _assert(self, fact: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(durable.MessageNotHandledException):
             self._host.assert_fact(self._ruleset, fact)
-        except durable.MessageNotHandledException:
-            pass
 
     def _settle(self, facts: dict[str, dict[str, Any]], run: _Run) -> None:
         """Forward chaining: re-assert every fact whose derived facts changed, until none do."""
@@ -327,6 +388,7 @@ class ReteEvaluator:
             run = self._run = _Run()
             facts = {s.id: self._fact(ctx, s, session, as_of) for s in subjects}
             try:
+                self._host.assert_fact(self._ruleset, {"sid": session, "nid": "", "ntype": SESSION_ANCHOR})
                 for subject in sorted(facts):
                     self._assert(facts[subject])
                 self._settle(facts, run)

@@ -121,9 +121,12 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
         case ast.Arith(op=op, left=a, right=b):
             left, right = sub(a), sub(b)
             return lambda ctx, node, edge: v.arith(op, left(ctx, node, edge), right(ctx, node, edge))
-        case ast.Compare(op=op, left=a, right=ast.Literal(value=literal)) if op in ("<", "<=", ">", ">=") and v.is_number(
-            literal
-        ):
+        case ast.Compare(op=op, left=a, right=ast.Literal(value=literal)) if op in (
+            "<",
+            "<=",
+            ">",
+            ">=",
+        ) and v.is_number(literal):
             return _numeric_threshold(op, sub(a), literal)
         case ast.Compare(op=op, left=a, right=b):
             left, right = sub(a), sub(b)

@@ -206,9 +206,11 @@ def _load_layer(pack_dir: Path, chain: tuple[Path, ...]) -> _Layer:
             raise RulesetError(f"pack {manifest.pack}: outcome for unknown rule {rule_id!r}", where)
         before = overrides.get(rule_id) or outcome_map(rule_specs[rule_id].outcome)
         after = dict(before)
-        after.update(outcome_map(outcome_spec) if not isinstance(outcome_spec, dict) else {
-            PmoType(t): (None if o == "none" else Outcome(o)) for t, o in outcome_spec.items()
-        })
+        after.update(
+            outcome_map(outcome_spec)
+            if not isinstance(outcome_spec, dict)
+            else {PmoType(t): (None if o == "none" else Outcome(o)) for t, o in outcome_spec.items()}
+        )
         if parent and not rule_specs[rule_id].relaxable:
             for pmo_type in PMO_ORDER:
                 if not _outcome_not_weaker(before[pmo_type], after[pmo_type]):
@@ -264,13 +266,17 @@ def _check_versions(sources: list[SourceRule]) -> None:
     for rule_id, versions in by_id.items():
         modules = {v.module for v in versions}
         if len(modules) > 1:
-            raise RulesetError(f"rule id {rule_id} is defined in several modules: {', '.join(sorted(modules))}", versions[1].location)
+            raise RulesetError(
+                f"rule id {rule_id} is defined in several modules: {', '.join(sorted(modules))}", versions[1].location
+            )
         versions.sort(key=lambda v: (v.spec.effective_from or date.min, v.spec.version))
         seen: set[int] = set()
         for earlier, later in zip(versions, versions[1:], strict=False):
-            if earlier.spec.effective_until is None or (
-                later.spec.effective_from is not None and later.spec.effective_from <= earlier.spec.effective_until
-            ) or later.spec.effective_from is None:
+            if (
+                earlier.spec.effective_until is None
+                or (later.spec.effective_from is not None and later.spec.effective_from <= earlier.spec.effective_until)
+                or later.spec.effective_from is None
+            ):
                 raise RulesetError(
                     f"rule {rule_id}: versions {earlier.spec.version} and {later.spec.version} are in force on the same days",
                     later.location,
@@ -302,16 +308,13 @@ def _build(layer: _Layer, directory: Path) -> Pack:
         for i, rule_spec in enumerate(spec.rules):
             if rule_spec.id in layer.disabled:
                 continue
-            sources.append(
-                parse_rule(rule_spec, module, lambda path, i=i, doc=doc: doc.locate(("rules", i, *path)))
-            )
+            sources.append(parse_rule(rule_spec, module, lambda path, i=i, doc=doc: doc.locate(("rules", i, *path))))
     _check_versions(sources)
     derived = {s.spec.derive for s in sources if s.spec.derive}
     writers: dict[str, str] = {}
     for s in sources:
-        if s.spec.derive:
-            if writers.setdefault(s.spec.derive, s.spec.id) != s.spec.id:
-                raise RulesetError(f"derived fact {s.spec.derive!r} is set by two rules", s.location)
+        if s.spec.derive and writers.setdefault(s.spec.derive, s.spec.id) != s.spec.id:
+            raise RulesetError(f"derived fact {s.spec.derive!r} is set by two rules", s.location)
     rules = []
     for source in sources:
         outcomes = layer.outcome_overrides.get(source.spec.id) or outcome_map(source.spec.outcome)
@@ -352,9 +355,7 @@ def load_pack(ref: str | Path) -> Pack:
     if path.name == "pack.yaml":
         return _build(_load_layer(path.parent, ()), path.parent)
     if not path.is_file():
-        raise RulesetError(
-            f"no such pack or ruleset (shipped packs: {', '.join(FAMILY)})", Location(file=str(ref))
-        )
+        raise RulesetError(f"no such pack or ruleset (shipped packs: {', '.join(FAMILY)})", Location(file=str(ref)))
     spec, doc, raw = read_ruleset(path)
     layer = _Layer(
         name=spec.ruleset,

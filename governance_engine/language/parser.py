@@ -209,7 +209,9 @@ def parse_expression(text: str, where: Location) -> ast.Expr:
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as e:
-        raise RulesetError(f"unexpected character {text[e.pos_in_stream]!r}{_describe_expected(e)}", located(e.line, e.column)) from None
+        raise RulesetError(
+            f"unexpected character {text[e.pos_in_stream]!r}{_describe_expected(e)}", located(e.line, e.column)
+        ) from None
     except UnexpectedToken as e:
         token = "end of expression" if e.token.type == "$END" else repr(str(e.token))
         raise RulesetError(f"unexpected {token}{_describe_expected(e)}", located(e.line, e.column)) from None

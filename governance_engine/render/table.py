@@ -28,7 +28,9 @@ def render_table(report: Report) -> str:
     for project, decisions in by_project.items():
         lines.append(f"{project} [{types.get(project, decisions[0].pmo_type.value)}]")
         for d in decisions:
-            lines.append(f"  {SYMBOL[d.outcome.value]} {d.outcome.value:<21} {d.rule_id:<6} {d.subject:<18} {d.message}")
+            lines.append(
+                f"  {SYMBOL[d.outcome.value]} {d.outcome.value:<21} {d.rule_id:<6} {d.subject:<18} {d.message}"
+            )
             if d.action:
                 owner = d.action.owner_name or d.action.owner or "unassigned"
                 lines.append(f"      action: {d.action.text} (owner {owner}, due {d.action.due.isoformat()})")

@@ -91,4 +91,6 @@ class Report(_Model):
 
     @property
     def blocking(self) -> bool:
-        return any(d.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection) for d in self.decisions)
+        return any(
+            d.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection) for d in self.decisions
+        )

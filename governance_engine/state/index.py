@@ -116,6 +116,10 @@ class StateIndex:
         self._networkx: networkx.MultiDiGraph | None = None
         self._schedule: Schedule | None = None
 
+    def edges(self) -> list[Edge]:
+        """Every edge, sorted by (source, target, relation, key)."""
+        return sorted(self._edges, key=_edge_order)
+
     def of_type(self, node_type: str) -> list[Node]:
         """Nodes of one type, sorted by id."""
         return list(self._by_type.get(node_type, ()))

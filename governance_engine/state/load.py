@@ -5,13 +5,14 @@ Every problem with the input surfaces as a StateError naming the file and the pl
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from governance_engine.errors import Location, StateError
 from governance_engine.state.build import build_index
 from governance_engine.state.index import StateIndex
-from governance_engine.state.parse import parse_bytes, parse_object
+from governance_engine.state.parse import parse_bytes, parse_object, too_large
 
 MAX_BYTES = 50_000_000
 
@@ -21,7 +22,10 @@ def load_state(path: str | Path, *, max_bytes: int = MAX_BYTES) -> StateIndex:
     source = str(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise too_large(size, max_bytes, source)
+            data = handle.read(max_bytes + 1)  # the file may grow while read
     except OSError as err:
         raise StateError(f"cannot read state file: {err.strerror or err}", Location(file=source)) from None
     return load_state_bytes(data, source, max_bytes=max_bytes)

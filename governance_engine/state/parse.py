@@ -31,10 +31,7 @@ _BOM = b"\xef\xbb\xbf"
 def parse_bytes(data: bytes, source: str, *, fmt: str | None, max_bytes: int) -> tuple[dict[str, Any], Locator]:
     """Validate a state document given as bytes; returns it and a way to find lines."""
     if len(data) > max_bytes:
-        raise StateError(
-            f"state file is {len(data):,} bytes, over the limit of {max_bytes:,} bytes",
-            Location(file=source),
-        )
+        raise too_large(len(data), max_bytes, source)
     data = data.removeprefix(_BOM)
     fmt = fmt or guess_format(data, source)
     if fmt == "json":
@@ -42,6 +39,14 @@ def parse_bytes(data: bytes, source: str, *, fmt: str | None, max_bytes: int) ->
     if fmt == "yaml":
         return _parse_yaml(data, source)
     raise UsageError(f"unknown state format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def too_large(size: int, max_bytes: int, source: str) -> StateError:
+    """The one wording of the size limit, for files and for bytes."""
+    return StateError(
+        f"state file is {size:,} bytes, over the limit of {max_bytes:,} bytes",
+        Location(file=source),
+    )
 
 
 def parse_object(doc: Any, source: str) -> tuple[dict[str, Any], Locator]:

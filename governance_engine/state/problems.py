@@ -72,19 +72,18 @@ def _item_problem(
     section, index = loc[0], loc[1]
     item = _raw_item(raw, section, index)
     field = loc[2:]
-    path = loc
     if section == "nodes":
         node_id = item.get("id")
         node = node_id if isinstance(node_id, str) else f"nodes[{index}]"
         message = "a node must be a mapping with 'id' and 'type'" if len(loc) == 2 else _describe(problem, field)
-        return state_error(message + more, source=source, locator=locator, path=path, node=node)
+        return state_error(message + more, source=source, locator=locator, path=loc, node=node)
     ends = (item.get("source"), item.get("target"), item.get("relation"))
     edge = edge_name(*ends) if all(isinstance(end, str) for end in ends) else f"{section}[{index}]"
     if len(loc) == 2:
         message = "an edge must be a mapping with 'source', 'target' and 'relation'"
     else:
         message = _describe(problem, field)
-    return state_error(message + more, source=source, locator=locator, path=path, edge=edge)
+    return state_error(message + more, source=source, locator=locator, path=loc, edge=edge)
 
 
 _BRANCH_NOISE = frozenset({KNOWN_TAG_ERROR, "union_tag_invalid", "union_tag_not_found"})
@@ -96,9 +95,10 @@ def _plain_problems(err: ValidationError) -> list[Any]:
     An item is tried against its own model ("known", tag) and then the fallback
     ("other"); only the branch that applies to it says something useful.
     """
+    raw_problems = err.errors(include_url=False)
     seen: set[tuple[Any, ...]] = set()
     problems = []
-    for problem in err.errors(include_url=False):
+    for problem in raw_problems:
         if problem["type"] in _BRANCH_NOISE:
             continue
         loc = tuple(problem["loc"])
@@ -108,7 +108,7 @@ def _plain_problems(err: ValidationError) -> list[Any]:
         if (loc, problem["msg"]) not in seen:
             seen.add((loc, problem["msg"]))
             problems.append({**problem, "loc": loc})
-    return problems or [dict(err.errors(include_url=False)[0], loc=())]
+    return problems or [{**raw_problems[0], "loc": tuple(raw_problems[0]["loc"])}]
 
 
 def _raw_item(raw: Callable[[], Any], section: str | int, index: str | int) -> dict[str, Any]:

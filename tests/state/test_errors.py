@@ -129,9 +129,7 @@ CASES: list[tuple[str, Change, list[str]]] = [
     ),
     (
         "allocation over 1000",
-        lambda d: d["edges"].append(
-            {"source": "P1", "target": "T1", "relation": "assigned_to", "allocation": 2000}
-        ),
+        lambda d: d["edges"].append({"source": "P1", "target": "T1", "relation": "assigned_to", "allocation": 2000}),
         ["edge P1 -> T1 (assigned_to)", "allocation", "from 0 to 1000"],
     ),
     (
@@ -141,9 +139,7 @@ CASES: list[tuple[str, Change, list[str]]] = [
     ),
     (
         "task dependency cycle",
-        lambda d: d["edges"].append(
-            {"source": "T1", "target": "T2", "relation": "depends_on", "kind": "SS"}
-        ),
+        lambda d: d["edges"].append({"source": "T1", "target": "T2", "relation": "depends_on", "kind": "SS"}),
         ["depends_on edges form a cycle: T1 -> T2 -> T1"],
     ),
     (
@@ -213,13 +209,7 @@ def test_longer_cycle_lists_every_node(doc: dict[str, Any]) -> None:
 
 
 def test_json_node_error_gives_the_line_of_the_field() -> None:
-    text = (
-        '{"nodes": [\n'
-        '  {"id": "P1", "type": "project"},\n'
-        '  {"id": "R1", "type": "risk",\n'
-        '   "probability": 9}\n'
-        "]}\n"
-    )
+    text = '{"nodes": [\n  {"id": "P1", "type": "project"},\n  {"id": "R1", "type": "risk",\n   "probability": 9}\n]}\n'
     with pytest.raises(StateError) as caught:
         load_state_bytes(text.encode(), "s.json")
     assert caught.value.location.line == 4
@@ -243,7 +233,7 @@ def test_json_structural_error_gives_the_line_of_the_item() -> None:
 def test_json_syntax_error_gives_line_and_column() -> None:
     with pytest.raises(StateError) as caught:
         load_state_bytes(b'{"nodes": [\n  {"id": "a",, "type": "task"}]}', "s.json")
-    assert str(caught.value).startswith("s.json:2:13: state error: not valid JSON")
+    assert str(caught.value).startswith("s.json:2:14: state error: not valid JSON")
 
 
 YAML_DOC = """\
