@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Sequence
 from datetime import date
@@ -17,7 +18,7 @@ from .evaluate.reference import ReferenceEvaluator
 from .evaluate.snapshot import SnapshotEvaluator
 from .language import ast
 from .language.packs import FAMILY, Pack, load_pack
-from .outcomes import BLOCKING, Outcome, PmoType, strength
+from .outcomes import BLOCKING, PMO_ORDER, Outcome, PmoType, strength
 from .report.model import InputRef, PackRef, ProjectSummary, Report
 from .state.index import StateIndex
 from .state.load import load_state_bytes, state_from_dict
@@ -73,7 +74,7 @@ class Engine:
         if len(untyped) > 1:
             raise UsageError("more than one pack without a pmo_type: " + ", ".join(p.name for p in untyped))
         self.fallback = untyped[0] if untyped else (loaded[0] if len(loaded) == 1 else None)
-        self.packs = sorted(loaded, key=lambda p: p.name)
+        self.packs = sorted(loaded, key=lambda p: (PMO_ORDER.index(p.pmo_type) if p.pmo_type else 3, p.name))
         self.evaluator_name = evaluator
         cls = _evaluator_class(evaluator)
         self._evaluators: dict[str, Evaluator] = {p.name: cls(p) for p in loaded}
@@ -170,18 +171,10 @@ class Engine:
 
 def _index_digest(index: StateIndex) -> str:
     """For a state given in memory: a digest of its content, independent of order."""
-    import json
-
     digest = hashlib.sha256()
     for node_id in sorted(index.nodes):
         node = index.nodes[node_id]
         digest.update(json.dumps([node.id, node.type, node.attrs], sort_keys=True, default=str).encode())
-    for node_id in sorted(index.nodes):
-        for relation in sorted({e.relation for e in index.all_out_edges(node_id)}):
-            for edge in index.out_edges(node_id, relation):
-                digest.update(
-                    json.dumps(
-                        [edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str
-                    ).encode()
-                )
+    for edge in index.edges():
+        digest.update(json.dumps([edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str).encode())
     return "sha256:" + digest.hexdigest()

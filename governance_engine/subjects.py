@@ -2,7 +2,8 @@
 
 A project takes the type of its nearest governing PMO, else the graph's default; nodes inside
 a project take the project's. A person belongs to no project, so the strongest type among the
-projects they work on, manage or sponsor judges them. No type at all is an input error."""
+projects they work on, manage or sponsor judges them (a person linked to none: the strongest
+among the file's projects). No type at all is an input error."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def _type_of(index: StateIndex, node: Node, project: str | None) -> PmoType | No
                 linked = index.project_of(edge.target)
                 if linked is not None and index.pmo_type_of(linked):
                     types.add(PmoType(index.pmo_type_of(linked)))
+        if not types:
+            types = {PmoType(t) for p in index.of_type("project") if (t := index.pmo_type_of(p.id))}
         if types:
             return max(types, key=PMO_ORDER.index)
     found = index.pmo_type_of(node.id)
