@@ -78,7 +78,10 @@ class Engine:
         self.evaluator_name = evaluator
         cls = _evaluator_class(evaluator)
         self._evaluators: dict[str, Evaluator] = {p.name: cls(p) for p in loaded}
-        self._needs_schedule = any(
+        self._rete: dict[str, Evaluator] = {
+            name: evaluator for name, evaluator in self._evaluators.items() if evaluator.name == "rete"
+        }
+        self.needs_schedule = any(
             isinstance(e, ast.Attr) and e.name in SCHEDULE_ATTRIBUTES
             for p in loaded
             for r in p.rules
@@ -86,6 +89,21 @@ class Engine:
             for e in ast.walk(expr)
         )
         self._lock = threading.Lock()
+
+    def rete_evaluator(self, pack: Pack):
+        """The pack's Rete evaluator, built on first use when the engine runs another one."""
+        with self._lock:
+            if pack.name not in self._rete:
+                self._rete[pack.name] = _evaluator_class("rete")(pack)
+            return self._rete[pack.name]
+
+    def session(
+        self, state: dict[str, Any] | str | Path, pmo_type: PmoType | str | None = None, as_of: date | None = None
+    ):
+        """An incremental session on the Rete evaluator: apply changes, get decision deltas."""
+        from .session import Session
+
+        return Session(self, state, PmoType(pmo_type) if pmo_type else None, as_of)
 
     def load(
         self, state: StateIndex | str | Path | bytes | dict[str, Any], source: str | None = None
@@ -111,7 +129,7 @@ class Engine:
     ) -> tuple[list[Finding], dict[str, Assignment]]:
         """Evaluation without the decide stage: what fired and what could not be decided."""
         assignments = assign_subjects(index, self.packs_by_type, self.fallback, pmo_type)
-        if self._needs_schedule:
+        if self.needs_schedule:
             index.enrich_schedule()
         findings: list[Finding] = []
         for pack in self.packs:
@@ -176,5 +194,7 @@ def _index_digest(index: StateIndex) -> str:
         node = index.nodes[node_id]
         digest.update(json.dumps([node.id, node.type, node.attrs], sort_keys=True, default=str).encode())
     for edge in index.edges():
-        digest.update(json.dumps([edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str).encode())
+        digest.update(
+            json.dumps([edge.source, edge.target, edge.relation, edge.attrs], sort_keys=True, default=str).encode()
+        )
     return "sha256:" + digest.hexdigest()

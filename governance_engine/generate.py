@@ -67,8 +67,14 @@ def _project(builder: _Builder, tasks: int) -> str:
         rag_status=rng.choice(("green", "amber")) if b.bad(0.5) else "amber",
     )
     people = [
-        b.node("u", "person", name=f"Person {b.prefix}-{i}", role=role, capacity=40,
-               certifications=["PMP"] if role == "project_manager" and not b.bad(0.3) else [])
+        b.node(
+            "u",
+            "person",
+            name=f"Person {b.prefix}-{i}",
+            role=role,
+            capacity=40,
+            certifications=["PMP"] if role == "project_manager" and not b.bad(0.3) else [],
+        )
         for i, role in enumerate(("sponsor", "project_manager", "engineer", "engineer", "analyst", "analyst"))
     ]
     sponsor, manager = people[0], people[1]
@@ -127,21 +133,35 @@ def _project(builder: _Builder, tasks: int) -> str:
         )
         b.edge(project, task, "contains")
         for earlier in rng.sample(task_ids, k=min(len(task_ids), rng.choice((0, 1, 1, 2)))):
-            b.edge(task, earlier, "depends_on", kind=rng.choice(("FS", "FS", "FS", "SS", "FF")), lag_days=rng.choice((0, 0, 2)))
+            b.edge(
+                task,
+                earlier,
+                "depends_on",
+                kind=rng.choice(("FS", "FS", "FS", "SS", "FF")),
+                lag_days=rng.choice((0, 0, 2)),
+            )
         task_ids.append(task)
         person = rng.choice(people[2:])
         b.edge(person, task, "assigned_to", allocation=rng.choice((20, 30, 40, 50, 60)) if not b.bad(0.05) else 90)
     for i in range(max(1, tasks // 15)):
         done = not b.bad(0.3) and rng.random() < 0.5
         milestone = b.node(
-            "m", "milestone", name=f"Milestone {i}", due=b.day(rng.randrange(-40, 90)),
-            baseline_finish=b.day(rng.randrange(-30, 90)), status="completed" if done else "pending",
+            "m",
+            "milestone",
+            name=f"Milestone {i}",
+            due=b.day(rng.randrange(-40, 90)),
+            baseline_finish=b.day(rng.randrange(-30, 90)),
+            status="completed" if done else "pending",
         )
         b.edge(project, milestone, "contains")
     for i in range(max(2, tasks // 8)):
         probability, impact = rng.randrange(1, 6), rng.randrange(1, 6)
         risk = b.node(
-            "r", "risk", title=f"Risk {i}", probability=probability, impact=impact,
+            "r",
+            "risk",
+            title=f"Risk {i}",
+            probability=probability,
+            impact=impact,
             status="open" if rng.random() < 0.8 else "closed",
             review_due=b.day(rng.randrange(-20, 60) if b.bad(0.3) else rng.randrange(5, 60)),
         )
@@ -152,24 +172,33 @@ def _project(builder: _Builder, tasks: int) -> str:
             b.edge(rng.choice(task_ids), risk, "mitigates")
     for i in range(max(1, tasks // 20)):
         issue = b.node(
-            "i", "issue", title=f"Issue {i}", severity=rng.choice(("low", "medium", "high", "critical")),
-            status="open", opened_on=b.day(-rng.randrange(5, 60)),
+            "i",
+            "issue",
+            title=f"Issue {i}",
+            severity=rng.choice(("low", "medium", "high", "critical")),
+            status="open",
+            opened_on=b.day(-rng.randrange(5, 60)),
             due=b.day(rng.randrange(-20, 0) if b.bad(0.3) else rng.randrange(1, 40)),
         )
         b.edge(project, issue, "contains")
     for i in range(max(1, tasks // 25)):
         big = b.bad(0.4)
         change = b.node(
-            "c", "change_request", title=f"Change {i}", status=rng.choice(("submitted", "approved")),
-            cost_impact=rng.randrange(0, 3) * (60000 if big else 8000), schedule_impact_days=rng.randrange(0, 3) * (15 if big else 4),
+            "c",
+            "change_request",
+            title=f"Change {i}",
+            status=rng.choice(("submitted", "approved")),
+            cost_impact=rng.randrange(0, 3) * (60000 if big else 8000),
+            schedule_impact_days=rng.randrange(0, 3) * (15 if big else 4),
             submitted_on=b.day(-rng.randrange(1, 30)),
         )
         b.edge(project, change, "contains")
     return project
 
 
-def generate_portfolio(projects: int, *, seed: int = 0, tasks: int = 60, breaking_share: float = 0.3,
-                       as_of: date = date(2026, 11, 20)) -> list[dict[str, Any]]:
+def generate_portfolio(
+    projects: int, *, seed: int = 0, tasks: int = 60, breaking_share: float = 0.3, as_of: date = date(2026, 11, 20)
+) -> list[dict[str, Any]]:
     """One state document per project (about 150 nodes and 250 edges with tasks=60), each
     governed by a PMO of a type drawn from the seed."""
     rng = random.Random(seed)
@@ -179,20 +208,26 @@ def generate_portfolio(projects: int, *, seed: int = 0, tasks: int = 60, breakin
         project = _project(builder, tasks)
         pmo = builder.node("pmo", "pmo", name="PMO", pmo_type=rng.choice(PMO_TYPES))
         builder.edge(pmo, project, "governs")
-        documents.append({
-            "directed": True,
-            "multigraph": True,
-            "graph": {"schema": "pmo-state/1", "as_of": as_of.isoformat(), "currency": "EUR"},
-            "nodes": builder.nodes,
-            "edges": builder.edges,
-        })
+        documents.append(
+            {
+                "directed": True,
+                "multigraph": True,
+                "graph": {"schema": "pmo-state/1", "as_of": as_of.isoformat(), "currency": "EUR"},
+                "nodes": builder.nodes,
+                "edges": builder.edges,
+            }
+        )
     return documents
 
 
-def write_portfolio(out: Path, projects: int, *, seed: int = 0, tasks: int = 60, breaking_share: float = 0.3) -> list[Path]:
+def write_portfolio(
+    out: Path, projects: int, *, seed: int = 0, tasks: int = 60, breaking_share: float = 0.3
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for number, document in enumerate(generate_portfolio(projects, seed=seed, tasks=tasks, breaking_share=breaking_share)):
+    for number, document in enumerate(
+        generate_portfolio(projects, seed=seed, tasks=tasks, breaking_share=breaking_share)
+    ):
         path = out / f"project-{number:05d}.json"
         path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         written.append(path)

@@ -61,7 +61,11 @@ def test_a_directive_pmo_rejects_a_gate_whose_documents_are_missing(report):
 
 
 def test_missing_actual_cost_is_insufficient_evidence_not_a_pass(report):
-    undecided = {d.rule_id for d in report.decisions if d.subject == "prj-data-lake" and d.outcome is Outcome.insufficient_evidence}
+    undecided = {
+        d.rule_id
+        for d in report.decisions
+        if d.subject == "prj-data-lake" and d.outcome is Outcome.insufficient_evidence
+    }
     assert undecided == {"B1", "B2", "B3", "E1", "E2", "E3", "E5"}
     e2 = decision(report, "E2", "prj-data-lake")
     assert [(m.node, m.attribute) for m in e2.missing] == [("prj-data-lake", "actual_cost")]

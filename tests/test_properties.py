@@ -108,4 +108,11 @@ def test_generated_portfolios_exercise_the_properties(engine):
     for state in generate_portfolio(30, seed=7, tasks=30, breaking_share=0.8):
         for pmo_type in PMO_ORDER:
             seen |= {d.outcome for d in engine.evaluate(state, pmo_type=pmo_type).decisions}
-    assert seen >= {Outcome.info, Outcome.warning, Outcome.required_action, Outcome.escalation, Outcome.rejection, Outcome.approval}
+    assert seen >= {
+        Outcome.info,
+        Outcome.warning,
+        Outcome.required_action,
+        Outcome.escalation,
+        Outcome.rejection,
+        Outcome.approval,
+    }

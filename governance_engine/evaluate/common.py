@@ -50,9 +50,12 @@ def resolve(rule: Rule, scope_value: Any, body_value: Any) -> Any:
     return body_value
 
 
-def walk_path(index: StateIndex, start: str, path: tuple[ast.Step, ...]) -> list[tuple[Node, Edge]]:
+def walk_path(
+    index: StateIndex, start: str, path: tuple[ast.Step, ...], visited: set[str] | None = None
+) -> list[tuple[Node, Edge]]:
     """The (node, last edge) pairs a path reaches from `start`, sorted so that folds
-    (sums of floats included) do not depend on the order of the file."""
+    (sums of floats included) do not depend on the order of the file. Every node reached
+    goes into `visited` when given (a node's type change counts as a change to its edges)."""
     frontier: list[tuple[str, Edge | None]] = [(start, None)]
     last = len(path) - 1
     for position, step in enumerate(path):
@@ -67,6 +70,8 @@ def walk_path(index: StateIndex, start: str, path: tuple[ast.Step, ...]) -> list
                 other = edge.target if step.direction == "out" else edge.source
                 if step.node_type is not None and index.nodes[other].type != step.node_type:
                     continue
+                if visited is not None:
+                    visited.add(other)
                 key = (other, edge.key if position == last else 0)
                 reached.setdefault(key, (other, edge))
         frontier = [reached[k] for k in sorted(reached)]

@@ -247,12 +247,10 @@ class _CompiledRule:
 
 
 class _Run:
-    """What the Rete reported during one evaluation."""
+    """What the Rete reported in one session: per subject, the (rule position, form) matched."""
 
     def __init__(self) -> None:
-        self.candidate: set[tuple[int, str]] = set()
-        self.fires: set[tuple[int, str]] = set()
-        self.quiet: set[tuple[int, str]] = set()
+        self.matches: dict[str, set[tuple[int, str]]] = {}
         self.pending: dict[str, dict[str, bool]] = {}
         self.errors: list[BaseException] = []
 
@@ -312,7 +310,7 @@ class ReteEvaluator:
             run = self._run
             try:
                 subject = closure.m.nid
-                getattr(run, form).add((position, subject))
+                run.matches.setdefault(subject, set()).add((position, form))
                 if rule.derive and form != "candidate":
                     run.pending.setdefault(subject, {})[rule.derive] = form == "fires"
             except BaseException as error:  # durable-rules would log and drop it
@@ -320,8 +318,8 @@ class ReteEvaluator:
 
         return record
 
-    def _fact(self, ctx: _Ctx, subject: Node, session: str, as_of: date) -> dict[str, Any]:
-        fact: dict[str, Any] = {"sid": session, "nid": subject.id, "ntype": subject.type, "asof": as_of.toordinal()}
+    def _fact(self, ctx: _Ctx, subject: Node, session: str) -> dict[str, Any]:
+        fact: dict[str, Any] = {"sid": session, "nid": subject.id, "ntype": subject.type, "asof": ctx.as_of.toordinal()}
         ctx.subject, ctx.derived = subject, {}
         for compiled in self._rules:
             if compiled.rule.applies_to != subject.type:
@@ -351,67 +349,136 @@ class ReteEvaluator:
         with contextlib.suppress(durable.MessageNotHandledException):
             self._host.assert_fact(self._ruleset, fact)
 
-    def _settle(self, facts: dict[str, dict[str, Any]], run: _Run) -> None:
+    def _retract(self, fact: dict[str, Any]) -> None:
+        with contextlib.suppress(durable.MessageNotHandledException):
+            self._host.retract_fact(self._ruleset, fact)
+
+    def session(self, as_of: date) -> ReteSession:
+        return ReteSession(self, as_of)
+
+    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING) -> list[Finding]:
+        """A one-shot evaluation is a session that sees every subject once."""
+        subjects = {n.id for t in self.subject_types for n in scope.select(index.of_type(t))}
+        session = self.session(as_of)
+        try:
+            session.update(index, subjects)
+            return session.findings()
+        finally:
+            session.close()
+
+    @property
+    def subject_types(self) -> list[str]:
+        return sorted({c.rule.applies_to for c in self._rules})
+
+
+class ReteSession:
+    """The Rete state of one project over time: facts stay in durable-rules between changes,
+    and an update re-asserts only the subjects whose facts changed."""
+
+    def __init__(self, evaluator: ReteEvaluator, as_of: date) -> None:
+        self.evaluator, self.as_of = evaluator, as_of
+        self.run = _Run()
+        self.facts: dict[str, dict[str, Any]] = {}
+        self.reads: dict[str, set[str]] = {}
+        with evaluator._lock:
+            self.id = f"s{next(evaluator._sessions)}"
+            evaluator._host.assert_fact(evaluator._ruleset, {"sid": self.id, "nid": "", "ntype": SESSION_ANCHOR})
+
+    def update(self, index: StateIndex, subjects: set[str], present: set[str] | None = None) -> set[str]:
+        """Bring the facts of `subjects` in line with `index`: those in `present` (default: all
+        of them) are asserted as they now are, the others retracted. Returns the subjects
+        whose facts changed."""
+        ev, run = self.evaluator, self.run
+        present = subjects if present is None else present
+        ctx = _Ctx(index, self.as_of)
+        with ev._lock:
+            ev._run = run
+            try:
+                changed: list[str] = []
+                for subject in sorted(subjects):
+                    new = None
+                    if subject in present:
+                        ctx.visited = self.reads[subject] = {subject}
+                        new = ev._fact(ctx, index.nodes[subject], self.id)
+                    else:
+                        self.reads.pop(subject, None)
+                    old = self.facts.get(subject)
+                    if old is not None and new is not None and new == _base(old):
+                        continue
+                    if old is not None:
+                        ev._retract(old)
+                        del self.facts[subject]
+                        run.matches.pop(subject, None)
+                    if new is not None:
+                        self.facts[subject] = new
+                        changed.append(subject)
+                for subject in changed:
+                    ev._assert(self.facts[subject])
+                self._settle()
+                for position, compiled in enumerate(ev._rules):
+                    if compiled.rule.derive:
+                        self._close(position, compiled.rule, changed)
+                        self._settle()
+            finally:
+                ev._run = None
+        if run.errors:
+            raise RuntimeError(f"Rete action failed: {run.errors[0]!r}") from run.errors[0]
+        return set(changed)
+
+    def readers(self, nodes: set[str]) -> set[str]:
+        """Subjects whose facts were computed from any of these nodes."""
+        return {subject for subject, read in self.reads.items() if read & nodes}
+
+    def _settle(self) -> None:
         """Forward chaining: re-assert every fact whose derived facts changed, until none do."""
+        run = self.run
         while run.pending:
             pending, run.pending = run.pending, {}
             for subject, derived in sorted(pending.items()):
-                old = facts[subject]
+                old = self.facts[subject]
                 new = dict(old)
                 new.update({f"d_{name}": value for name, value in derived.items()})
                 if new == old:
                     continue
-                self._host.retract_fact(self._ruleset, old)
-                facts[subject] = new
-                self._assert(new)
+                self.evaluator._retract(old)
+                self.facts[subject] = new
+                self.evaluator._assert(new)
 
-    def _close(self, position: int, compiled: _CompiledRule, facts: dict, run: _Run, as_of: date) -> None:
+    def _close(self, position: int, rule: Rule, subjects: list[str]) -> None:
         """Negation as failure for one deriving rule, once its stratum has settled."""
-        rule = compiled.rule
-        if not rule.in_force(as_of):
+        if not rule.in_force(self.as_of):
             return
         key = f"d_{rule.derive}"
-        for subject, fact in facts.items():
+        for subject in subjects:
+            fact = self.facts[subject]
             if fact["ntype"] != rule.applies_to or key in fact:
                 continue
-            if (position, subject) not in run.candidate:
-                run.pending.setdefault(subject, {})[rule.derive] = False
+            if (position, "candidate") not in self.run.matches.get(subject, ()):
+                self.run.pending.setdefault(subject, {})[rule.derive] = False
             elif rule.on_missing != "insufficient":
-                run.pending.setdefault(subject, {})[rule.derive] = rule.on_missing == "breach"
+                self.run.pending.setdefault(subject, {})[rule.derive] = rule.on_missing == "breach"
 
-    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING) -> list[Finding]:
-        types = {c.rule.applies_to for c in self._rules}
-        subjects = [n for t in sorted(types) for n in scope.select(index.of_type(t))]
-        ctx = _Ctx(index, as_of)
-        with self._lock:
-            session = f"s{next(self._sessions)}"
-            run = self._run = _Run()
-            facts = {s.id: self._fact(ctx, s, session, as_of) for s in subjects}
-            try:
-                self._host.assert_fact(self._ruleset, {"sid": session, "nid": "", "ntype": SESSION_ANCHOR})
-                for subject in sorted(facts):
-                    self._assert(facts[subject])
-                self._settle(facts, run)
-                for position, compiled in enumerate(self._rules):
-                    if compiled.rule.derive:
-                        self._close(position, compiled, facts, run, as_of)
-                        self._settle(facts, run)
-            finally:
-                self._host.delete_state(self._ruleset, session)
-                self._run = None
-        if run.errors:
-            raise RuntimeError(f"Rete action failed: {run.errors[0]!r}") from run.errors[0]
-        findings = []
-        for position, compiled in enumerate(self._rules):
+    def findings(self) -> list[Finding]:
+        found = []
+        for position, compiled in enumerate(self.evaluator._rules):
             rule = compiled.rule
             if rule.derive:
                 continue
-            for subject in sorted(s for p, s in run.candidate if p == position):
-                if (position, subject) in run.fires:
-                    findings.append(Finding(rule, subject, True))
-                elif (position, subject) not in run.quiet:
-                    if rule.on_missing == "breach":
-                        findings.append(Finding(rule, subject, True))
-                    elif rule.on_missing == "insufficient":
-                        findings.append(Finding(rule, subject, v.UNKNOWN))
-        return findings
+            for subject in sorted(self.facts):
+                matched = self.run.matches.get(subject, ())
+                if (position, "candidate") not in matched:
+                    continue
+                if (position, "fires") in matched:
+                    found.append(Finding(rule, subject, True))
+                elif (position, "quiet") not in matched and rule.on_missing != "pass":
+                    found.append(Finding(rule, subject, True if rule.on_missing == "breach" else v.UNKNOWN))
+        return found
+
+    def close(self) -> None:
+        with self.evaluator._lock:
+            self.evaluator._host.delete_state(self.evaluator._ruleset, self.id)
+
+
+def _base(fact: dict[str, Any]) -> dict[str, Any]:
+    """A fact without what forward chaining added to it."""
+    return {k: v for k, v in fact.items() if not k.startswith("d_")}

@@ -20,13 +20,17 @@ Compiled = Callable[[Any, Node, Any], Any]
 
 
 class _Ctx:
-    __slots__ = ("index", "as_of", "subject", "derived", "lets")
+    """`visited`, when a set, collects every node a graph function looked at (the read set an
+    incremental session needs); one-shot evaluation leaves it None."""
+
+    __slots__ = ("index", "as_of", "subject", "derived", "lets", "visited")
 
     def __init__(self, index: StateIndex, as_of: date) -> None:
         self.index, self.as_of = index, as_of
         self.subject: Node | None = None
         self.derived: dict[str, Any] = {}
         self.lets: dict[str, Any] = {}
+        self.visited: set[str] | None = None
 
 
 def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compiled:
@@ -177,15 +181,17 @@ def _aggregate(func: str, path: tuple[ast.Step, ...], where: Compiled | None, va
 
     def reach(ctx, node):
         if single is None:
-            return walk_path(ctx.index, node.id, path)
+            return walk_path(ctx.index, node.id, path, ctx.visited)
         index = ctx.index
         if single.direction == "out":
             pairs = [(index.nodes[e.target], e) for e in index.out_edges(node.id, single.relation)]
         else:
             pairs = [(index.nodes[e.source], e) for e in index.in_edges(node.id, single.relation)]
-        if single.node_type is None:
-            return pairs
-        return [(n, e) for n, e in pairs if n.type == single.node_type]
+        if single.node_type is not None:
+            pairs = [(n, e) for n, e in pairs if n.type == single.node_type]
+        if ctx.visited is not None:
+            ctx.visited.update(n.id for n, _ in pairs)
+        return pairs
 
     if func == "count" and where is None:
         return lambda ctx, node, edge: len(reach(ctx, node))

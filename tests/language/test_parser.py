@@ -144,7 +144,9 @@ VALID: list[tuple[str, ast.Expr]] = [
         ast.Aggregate(
             "count",
             (out("contains", "risk"),),
-            ast.And((ast.Compare("==", attr("status"), lit("open")), ast.Compare(">=", attr("score"), ast.Param("red")))),
+            ast.And(
+                (ast.Compare("==", attr("status"), lit("open")), ast.Compare(">=", attr("score"), ast.Param("red")))
+            ),
             None,
         ),
     ),
@@ -435,7 +437,7 @@ def test_unbalanced_open_parens_at_the_length_limit() -> None:
 
 # --------------------------------------------------------------------------- token soup
 
-ALPHABET = list("abxyz_$.,()[]<>=!+-*/\"0123456789 \n") + [
+ALPHABET = list('abxyz_$.,()[]<>=!+-*/"0123456789 \n') + [
     " and ",
     " or ",
     "not ",
@@ -475,7 +477,7 @@ def test_token_soup_gives_an_expression_or_a_ruleset_error(text: str) -> None:
 
 
 @settings(max_examples=300)
-@given(st.text(alphabet="abnotrdisul_$.,()[]<>=!+-*/\"0123456789 \n\t", max_size=60))
+@given(st.text(alphabet='abnotrdisul_$.,()[]<>=!+-*/"0123456789 \n\t', max_size=60))
 def test_character_soup_gives_an_expression_or_a_ruleset_error(text: str) -> None:
     try:
         result = parse_expression(text, WHERE)

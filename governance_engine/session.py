@@ -1,0 +1,178 @@
+"""Incremental re-evaluation for systems that call the engine on every change to a project:
+a session keeps the Rete state, takes changes (node added, updated, removed; edge added,
+removed) and returns the decisions that appeared, changed or disappeared."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .decide.decisions import Assignment, decide
+from .errors import Location, StateError
+from .evaluate.rete import ReteSession
+from .outcomes import PmoType
+from .report.model import Decision
+from .state.index import StateIndex
+from .state.load import MAX_BYTES, state_from_dict
+from .state.parse import parse_bytes
+from .subjects import assign_subjects
+
+
+class Change(BaseModel):
+    """One change to a project's state. `node` carries the node (add) or its id and the
+    attributes to set (update); `unset` names attributes to remove; `edge` carries source,
+    target and relation (and attributes, when added)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["add_node", "update_node", "remove_node", "add_edge", "remove_edge"]
+    node: dict[str, Any] | None = None
+    unset: list[str] = []
+    edge: dict[str, Any] | None = None
+
+
+class DecisionDelta(BaseModel):
+    appeared: list[Decision]
+    changed: list[Decision]
+    disappeared: list[Decision]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.appeared or self.changed or self.disappeared)
+
+
+def _key(decision: Decision) -> tuple[str, int, str]:
+    return decision.rule_id, decision.rule_version, decision.subject
+
+
+class Session:
+    """Created by `Engine.session(state)`; not shared between threads."""
+
+    def __init__(
+        self, engine, state: dict[str, Any] | str | Path, pmo_type: PmoType | None, as_of: date | None
+    ) -> None:
+        self.engine = engine
+        if isinstance(state, str | Path):
+            state, _ = parse_bytes(Path(state).read_bytes(), str(state), fmt=None, max_bytes=MAX_BYTES)
+        self.document: dict[str, Any] = copy.deepcopy(state)
+        self.document.setdefault("edges", self.document.pop("links", []))
+        self.pmo_type = pmo_type
+        self.index = state_from_dict(self.document, "<session>")
+        self.as_of = as_of or self.index.as_of or date.today()
+        self.sessions: dict[str, ReteSession] = {
+            p.name: engine.rete_evaluator(p).session(self.as_of) for p in engine.packs
+        }
+        self.assignments: dict[str, Assignment] = {}
+        self._decisions: list[Decision] = []
+        self._refresh(self._assign(self.index), set(), full=True)
+
+    def decisions(self) -> list[Decision]:
+        return list(self._decisions)
+
+    def apply(self, *changes: Change | dict[str, Any]) -> DecisionDelta:
+        touched: set[str] = set()
+        # changes replace node and edge dicts, never mutate them: shallow copies suffice
+        document = dict(self.document, nodes=list(self.document["nodes"]), edges=list(self.document["edges"]))
+        for change in changes:
+            change = change if isinstance(change, Change) else Change.model_validate(change)
+            touched |= _apply(document, change)
+        index = state_from_dict(document, "<session>")
+        assignments = self._assign(index)  # raises on a state that cannot be judged, before any change
+        self.index, self.document = index, document
+        affected = touched | {s for session in self.sessions.values() for s in session.readers(touched)}
+        before = {_key(d): d for d in self._decisions}
+        self._refresh(assignments, affected, full=self.engine.needs_schedule)
+        after = {_key(d): d for d in self._decisions}
+        return DecisionDelta(
+            appeared=[after[k] for k in sorted(after.keys() - before.keys())],
+            changed=[after[k] for k in sorted(after.keys() & before.keys()) if after[k] != before[k]],
+            disappeared=[before[k] for k in sorted(before.keys() - after.keys())],
+        )
+
+    def close(self) -> None:
+        for session in self.sessions.values():
+            session.close()
+
+    def _assign(self, index: StateIndex) -> dict[str, Assignment]:
+        return assign_subjects(index, self.engine.packs_by_type, self.engine.fallback, self.pmo_type)
+
+    def _refresh(self, assignments: dict[str, Assignment], affected: set[str], *, full: bool) -> None:
+        index = self.index
+        if self.engine.needs_schedule:
+            index.enrich_schedule()
+        moved = {
+            s
+            for s in assignments.keys() | self.assignments.keys()
+            if _pack(assignments.get(s)) != _pack(self.assignments.get(s))
+        }
+        candidates = set(assignments) | set(self.assignments)
+        if not full:
+            candidates &= affected | moved
+        findings = []
+        for pack in self.engine.packs:
+            mine = {s for s, a in assignments.items() if a.pack is pack}
+            had = {s for s, a in self.assignments.items() if a.pack is pack}
+            session = self.sessions[pack.name]
+            session.update(index, candidates & (mine | had), present=mine)
+            findings.extend(session.findings())
+        self.assignments = assignments
+        self._decisions = decide(index, self.as_of, findings, assignments)
+
+
+def _pack(assignment: Assignment | None) -> tuple[str, str] | None:
+    return None if assignment is None else (assignment.pack.name, assignment.pmo_type.value)
+
+
+def _apply(document: dict[str, Any], change: Change) -> set[str]:
+    """Apply one change to the document; the ids whose neighbourhood it touches."""
+    nodes: list[dict[str, Any]] = document["nodes"]
+    edges: list[dict[str, Any]] = document["edges"]
+    where = Location(file="<session>")
+    if change.op in ("add_node", "update_node", "remove_node"):
+        if not change.node or "id" not in change.node:
+            raise StateError(f"{change.op} needs a node with an id", where)
+        node_id = change.node["id"]
+        position = next((i for i, n in enumerate(nodes) if n.get("id") == node_id), None)
+        if change.op == "add_node":
+            if position is not None:
+                raise StateError(f"add_node: node {node_id!r} exists already", Location(file="<session>", node=node_id))
+            nodes.append(dict(change.node))
+            return {node_id}
+        if position is None:
+            raise StateError(f"{change.op}: no node {node_id!r}", Location(file="<session>", node=node_id))
+        linked = {e["source"] for e in edges if e["target"] == node_id} | {
+            e["target"] for e in edges if e["source"] == node_id
+        }
+        if change.op == "update_node":
+            updated = {**nodes[position], **change.node}
+            for name in change.unset:
+                updated.pop(name, None)
+            retyped = updated.get("type") != nodes[position].get("type")
+            nodes[position] = updated
+            return {node_id} | (linked if retyped else set())  # a new type changes which paths reach it
+        del nodes[position]
+        document["edges"] = [e for e in edges if node_id not in (e["source"], e["target"])]
+        return {node_id} | linked
+    if not change.edge or not {"source", "target", "relation"} <= change.edge.keys():
+        raise StateError(f"{change.op} needs an edge with source, target and relation", where)
+    ends = {change.edge["source"], change.edge["target"]}
+    if change.op == "add_edge":
+        edges.append(dict(change.edge))
+        return ends
+    same = [
+        i
+        for i, e in enumerate(edges)
+        if (e["source"], e["target"], e["relation"])
+        == (change.edge["source"], change.edge["target"], change.edge["relation"])
+    ]
+    if not same:
+        raise StateError(
+            f"remove_edge: no edge {change.edge['source']} -> {change.edge['target']} ({change.edge['relation']})",
+            where,
+        )
+    del edges[same[0]]
+    return ends
