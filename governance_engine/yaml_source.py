@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -23,8 +24,10 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]], loader) -> Any:
+def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]], loader, styles: dict) -> Any:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.ScalarNode) and node.style:
+        styles[path] = node.style
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -33,18 +36,58 @@ def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]]
                 raise yaml.MarkedYAMLError(None, None, "mapping keys must be plain scalars", key_node.start_mark)
             if key in result:
                 raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            result[key] = _to_python(value_node, (*path, key), marks, loader)
+            result[key] = _to_python(value_node, (*path, key), marks, loader, styles)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(child, (*path, i), marks, loader) for i, child in enumerate(node.value)]
+        return [_to_python(child, (*path, i), marks, loader, styles) for i, child in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
 
 class MarkedDocument:
     """A YAML document's data and the line/column of each value, by path of keys/indexes."""
 
-    def __init__(self, data: Any, marks: dict[Path_, tuple[int, int]], file: str) -> None:
+    def __init__(
+        self, data: Any, marks: dict[Path_, tuple[int, int]], file: str, styles: dict | None = None, text: str = ""
+    ) -> None:
         self.data, self.marks, self.file = data, marks, file
+        self.styles = styles or {}
+        self.lines = text.splitlines()
+
+    def text_locator(self, path: Path_) -> Callable[[int, int], Location]:
+        """Maps (line, column) inside a scalar's text to the file: past the opening quote of a
+        quoted scalar, and onto the indented content lines of a block scalar (`|`, `>`)."""
+        start = self.locate(path)
+        style = self.styles.get(tuple(path))
+        if style in ('"', "'"):
+            start = Location(file=self.file, line=start.line, column=(start.column or 1) + 1)
+        if style not in ("|", ">") or start.line is None:
+            return lambda line, column: _shift(start, line, column)
+        content = []
+        for number in range(start.line, len(self.lines)):  # the lines after the indicator
+            text = self.lines[number]
+            if text.strip() and content and len(text) - len(text.lstrip()) < content[0][1]:
+                break
+            content.append((number + 1, len(text) - len(text.lstrip()) if text.strip() else 10**6, text.strip()))
+        indent = min((c[1] for c in content), default=0)
+        scalar = self.data_at(path)
+        text_lines = scalar.split("\n") if isinstance(scalar, str) else [""]
+
+        def locate(line: int, column: int) -> Location:
+            offset = sum(len(t) + 1 for t in text_lines[: line - 1]) + column - 1
+            consumed = 0
+            for number, _, stripped in content:
+                if offset <= consumed + len(stripped):
+                    return Location(file=self.file, line=number, column=indent + 1 + offset - consumed)
+                consumed += len(stripped) + 1
+            return Location(file=self.file, line=start.line, column=start.column)
+
+        return locate
+
+    def data_at(self, path: Path_) -> Any:
+        value = self.data
+        for step in path:
+            value = value[step]
+        return value
 
     def locate(self, path: Path_) -> Location:
         path = tuple(path)
@@ -61,7 +104,8 @@ def load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> Mark
         if root is None:
             raise error("the file is empty", Location(file=file, line=1, column=1))
         marks: dict[Path_, tuple[int, int]] = {}
-        data = _to_python(root, (), marks, loader)
+        styles: dict[Path_, str] = {}
+        data = _to_python(root, (), marks, loader, styles)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = Location(file=file, line=mark.line + 1, column=mark.column + 1) if mark else Location(file=file)
@@ -72,4 +116,12 @@ def load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> Mark
         raise error("YAML nested too deeply", Location(file=file)) from None
     finally:
         loader.dispose()
-    return MarkedDocument(data, marks, file)
+    return MarkedDocument(data, marks, file, styles, text)
+
+
+def _shift(start: Location, line: int, column: int) -> Location:
+    return Location(
+        file=start.file,
+        line=(start.line or 1) + line - 1,
+        column=((start.column or 1) + column - 1) if line == 1 else column,
+    )

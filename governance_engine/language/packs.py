@@ -112,7 +112,7 @@ def _resolve_extends(ref: str, pack_dir: Path, manifest: MarkedDocument) -> Path
     shipped = shipped_root() / ref
     if ref in FAMILY and (shipped / "pack.yaml").is_file():
         return shipped
-    candidate = (pack_dir / ref).resolve()
+    candidate = (pack_dir.parent / ref).resolve()
     if candidate.parent != pack_dir.resolve().parent or not (candidate / "pack.yaml").is_file():
         raise RulesetError(
             f"extends {ref!r}: not a shipped pack ({', '.join(FAMILY)}) nor a sibling pack directory",
@@ -308,7 +308,14 @@ def _build(layer: _Layer, directory: Path) -> Pack:
         for i, rule_spec in enumerate(spec.rules):
             if rule_spec.id in layer.disabled:
                 continue
-            sources.append(parse_rule(rule_spec, module, lambda path, i=i, doc=doc: doc.locate(("rules", i, *path))))
+            sources.append(
+                parse_rule(
+                    rule_spec,
+                    module,
+                    doc.locate(("rules", i)),
+                    lambda path, i=i, doc=doc: doc.text_locator(("rules", i, *path)),
+                )
+            )
     _check_versions(sources)
     derived = {s.spec.derive for s in sources if s.spec.derive}
     writers: dict[str, str] = {}

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..errors import Location, RulesetError
 from . import ast
 
 MAX_EXPRESSION_CHARS = 20_000
 MAX_NESTING = 48
+MAX_TREE_DEPTH = 100  # syntax tree levels: a long `a + b + ...` chain nests one level per term
 
 SCALAR_FUNCTIONS = {
     "days_since": 1,
@@ -182,23 +184,36 @@ def _depth(tree: Tree) -> int:
     return deepest
 
 
+def _ast_depth(expr: ast.Expr) -> int:
+    """Without recursion: the evaluators recurse along the tree, so its depth is bounded."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_TREE_DEPTH:
+            stack.extend((c, depth + 1) for c in ast.children(node))
+    return deepest
+
+
+def offset_location(where: Location, line: int, column: int) -> Location:
+    """The file position of (line, column) inside an expression that starts at `where`."""
+    base_line = where.line or 1
+    base_col = where.column or 1
+    return Location(file=where.file, line=base_line + line - 1, column=(base_col + column - 1) if line == 1 else column)
+
+
 def _describe_expected(error: UnexpectedInput) -> str:
     expected = sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or [])
     names = [e.lstrip("_").lower() for e in expected][:8]
     return f"; expected one of: {', '.join(names)}" if names else ""
 
 
-def parse_expression(text: str, where: Location) -> ast.Expr:
-    """Parse one expression. `where` locates the text in its file (line/column of its first char)."""
-
-    def located(line: int, column: int) -> Location:
-        base_line = where.line or 1
-        base_col = where.column or 1
-        return Location(
-            file=where.file,
-            line=base_line + line - 1,
-            column=(base_col + column - 1) if line == 1 else column,
-        )
+def parse_expression(text: str, where: Location | Callable[[int, int], Location]) -> ast.Expr:
+    """Parse one expression. `where` locates the text in its file: the Location of its first
+    character, or a function from (line, column) in the text to a Location in the file
+    (for YAML block scalars, whose lines are indented and folded)."""
+    located = where if callable(where) else partial(offset_location, where)
+    where = located(1, 1)
 
     if not isinstance(text, str):
         raise RulesetError(f"expected an expression string, got {type(text).__name__}", where)
@@ -213,23 +228,28 @@ def parse_expression(text: str, where: Location) -> ast.Expr:
             f"unexpected character {text[e.pos_in_stream]!r}{_describe_expected(e)}", located(e.line, e.column)
         ) from None
     except UnexpectedToken as e:
-        token = "end of expression" if e.token.type == "$END" else repr(str(e.token))
-        raise RulesetError(f"unexpected {token}{_describe_expected(e)}", located(e.line, e.column)) from None
-    except UnexpectedEOF as e:
-        raise RulesetError(f"unexpected end of expression{_describe_expected(e)}", located(1, len(text) + 1)) from None
+        if e.token.type == "$END":  # lark borrows the last token's position: point past the text
+            lines = text.rstrip().split("\n")
+            raise RulesetError(
+                f"unexpected end of expression{_describe_expected(e)}", located(len(lines), len(lines[-1]) + 1)
+            ) from None
+        raise RulesetError(f"unexpected {str(e.token)!r}{_describe_expected(e)}", located(e.line, e.column)) from None
+    except UnexpectedInput as e:
+        raise RulesetError(f"cannot parse the expression{_describe_expected(e)}", where) from None
     except RecursionError:
         raise RulesetError(f"expression nested deeper than {MAX_NESTING} levels", where) from None
     if _depth(tree) > MAX_NESTING * 3:
         raise RulesetError(f"expression nested deeper than {MAX_NESTING} levels", where)
     try:
-        return _ToAst().transform(tree)
+        expr = _ToAst().transform(tree)
     except VisitError as e:
         inner = e.orig_exc
         if isinstance(inner, _ExpressionError):
             raise RulesetError(inner.message, located(inner.line, inner.column)) from None
         raise
-    except _ExpressionError as e:  # pragma: no cover - lark wraps transformer errors
-        raise RulesetError(e.message, located(e.line, e.column)) from None
+    if _ast_depth(expr) > MAX_TREE_DEPTH:
+        raise RulesetError(f"expression nested deeper than {MAX_TREE_DEPTH} levels (split it with 'let')", where)
+    return expr
 
 
-__all__ = ["parse_expression", "SCALAR_FUNCTIONS", "Token"]
+__all__ = ["parse_expression", "offset_location", "SCALAR_FUNCTIONS"]

@@ -4,6 +4,7 @@ resolved, derived facts ordered (stratified). What the evaluators receive."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -65,9 +66,13 @@ class Rule:
         return found + [e for e in (self.scope, self.unless) if e is not None]
 
 
+TextLocator = Callable[[int, int], Location]
+
+
 @dataclass(frozen=True)
 class SourceRule:
-    """A rule as read from its file, expressions parsed, parameters still open."""
+    """A rule as read from its file, expressions parsed, parameters still open; `fields`
+    maps each expression field ("condition", "let.x", ...) to where its text lies."""
 
     spec: RuleSpec
     module: str
@@ -76,25 +81,31 @@ class SourceRule:
     lets: tuple[tuple[str, ast.Expr], ...]
     condition: ast.Expr
     unless: ast.Expr | None
+    fields: dict[str, TextLocator] = field(default_factory=dict)
 
 
-def parse_rule(spec: RuleSpec, module: str, locate) -> SourceRule:
-    """`locate(field_path)` gives the Location of a field of this rule in its file."""
+def parse_rule(
+    spec: RuleSpec, module: str, location: Location, text_locator: Callable[[tuple], TextLocator]
+) -> SourceRule:
+    """`text_locator(field_path)` maps positions in a field's text to the rule's file."""
+    fields: dict[str, TextLocator] = {}
 
     def parse(text: str | None, *field_path) -> ast.Expr | None:
         if text is None:
             return None
-        return parse_expression(text, locate(field_path))
+        fields[".".join(field_path)] = text_locator(field_path)
+        return parse_expression(text, fields[".".join(field_path)])
 
     lets = tuple((name, parse(text, "let", name)) for name, text in spec.let.items())
     return SourceRule(
         spec=spec,
         module=module,
-        location=locate(()),
+        location=location,
         scope=parse(spec.scope, "scope"),
         lets=lets,  # type: ignore[arg-type]
         condition=parse(spec.condition, "condition"),  # type: ignore[arg-type]
         unless=parse(spec.unless, "unless"),
+        fields=fields,
     )
 
 
@@ -113,11 +124,14 @@ class _Binder:
         self.rule, self.parameters, self.derived = rule, parameters, derived
         self.let_names: set[str] = set()
         self.used_parameters: dict[str, Any] = {}
+        self.field = ""
 
     def error(self, message: str, expr: ast.Expr) -> RulesetError:
-        where = self.rule.location
-        if expr.span is not None:
-            where = Location(file=where.file, line=where.line, column=where.column)
+        locate = self.rule.fields.get(self.field)
+        if locate is not None and expr.span is not None:
+            where = locate(expr.span.line, expr.span.column)
+        else:
+            where = self.rule.location
         return RulesetError(f"rule {self.rule.spec.id}: {message}", where)
 
     def bind_condition(self, expr: ast.Expr) -> ast.Expr:
@@ -195,14 +209,21 @@ def bind_rule(
     binder = _Binder(source, parameters, derived)
     lets = []
     for name, expr in source.lets:
+        binder.field = f"let.{name}"
         lets.append((name, binder.bind(expr, False)))
         binder.let_names.add(name)
+    binder.field = "message"
     for text in (spec.message, spec.action.text if spec.action else ""):
         for name in re.findall(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\}", text):
             binder.bind(ast.Param(name), False)
-    scope = None if source.scope is None else binder.bind_condition(source.scope)
-    condition = binder.bind_condition(source.condition)
-    unless = None if source.unless is None else binder.bind_condition(source.unless)
+
+    def bind(field_name: str, expr: ast.Expr | None) -> ast.Expr | None:
+        binder.field = field_name
+        return None if expr is None else binder.bind_condition(expr)
+
+    scope = bind("scope", source.scope)
+    condition = bind("condition", source.condition)
+    unless = bind("unless", source.unless)
     return Rule(
         id=spec.id,
         version=spec.version,

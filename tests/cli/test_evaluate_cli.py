@@ -239,11 +239,6 @@ def test_unknown_pack_name(healthy: Path) -> None:
     assert "govern: anarchic: ruleset error: no such pack or ruleset" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a ~12k-char `1 + 1 + ...` condition passes the parser's depth check but its AST is "
-    "3000 levels deep; rules._Binder.bind raises RecursionError, which the CLI prints as a traceback",
-)
 def test_very_long_arithmetic_condition_exits_2_without_traceback(tmp_path: Path, healthy: Path) -> None:
     bad = tmp_path / "long.yaml"
     bad.write_text(EVIDENCE_RULES.replace("actual_cost > budget", "1" + " + 1" * 3000 + " > 0"))

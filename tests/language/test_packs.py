@@ -13,8 +13,7 @@ import yaml
 
 from governance_engine.errors import RulesetError
 from governance_engine.language import ast
-from governance_engine.language import packs as packs_module
-from governance_engine.language.packs import FAMILY, Pack, load_pack, shared_rulesets_dir
+from governance_engine.language.packs import Pack, load_pack, shared_rulesets_dir
 from governance_engine.outcomes import Outcome, PmoType
 
 
@@ -227,22 +226,12 @@ def test_condition_syntax_error_is_located_in_the_file(tmp_path: Path) -> None:
     assert (e.location.file, e.location.line, e.location.column) == (str(path), 11, 25)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: packs.py/_build locates a condition at the YAML node's start mark, which for a "
-    "quoted scalar is the opening quote: columns are one too far left",
-)
 def test_condition_error_in_a_quoted_scalar_is_located_at_the_character(tmp_path: Path) -> None:
     path = write(tmp_path / "r.yaml", RULESET.replace("budget > $limit", '"budget > > $limit"'))
     e = load_error(path)
     assert (e.location.line, e.location.column) == (11, 26)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: packs.py/_build + yaml_source.MarkedDocument.locate: for a block scalar (`>-`, `|`) "
-    "the start mark is the indicator, so errors land on the `condition:` line instead of the text",
-)
 def test_condition_error_in_a_block_scalar_is_located_at_the_character(tmp_path: Path) -> None:
     text = RULESET.replace("condition: budget > $limit", "condition: >-\n      budget > > $limit")
     e = load_error(write(tmp_path / "r.yaml", text))
@@ -262,11 +251,6 @@ def test_unknown_parameter_in_a_message_is_named(tmp_path: Path) -> None:
     assert "unknown parameter $ceiling (known: limit)" in load_error(write(tmp_path / "r.yaml", text)).message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rules.py _Binder.error builds the same Location whether or not expr.span is set "
-    "(the span is never used), so binding errors point at the rule's '- id:' line, not the expression",
-)
 def test_unknown_parameter_is_located_at_its_line(tmp_path: Path) -> None:
     e = load_error(write(tmp_path / "r.yaml", RULESET.replace("$limit", "$nope")))
     assert (e.location.line, e.location.column) == (11, 25)
@@ -291,12 +275,6 @@ def test_let_names_resolve(tmp_path: Path) -> None:
     assert only.lets == (("spent", ast.Arith("+", ast.Attr("actual_cost"), ast.Literal(1))),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parser.py: a flat chain `1 + 1 + ... + 1` (3000 terms, ~12k chars, under the 20000 "
-    "limit) passes the depth check on the flat lark tree but becomes a 3000-deep left-nested Arith; "
-    "rules._Binder.bind then raises RecursionError instead of RulesetError",
-)
 def test_long_arithmetic_chain_is_a_ruleset_error_not_a_recursion_error(tmp_path: Path) -> None:
     condition = "1" + " + 1" * 3000 + " > 0"
     path = write(tmp_path / "r.yaml", RULESET.replace("budget > $limit", condition))
@@ -432,12 +410,6 @@ BASE_RULES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: packs.py:115 _resolve_extends resolves `pack_dir / ref` (a child of the pack) instead of "
-    "`pack_dir.parent / ref`, then requires it to be a sibling: a bare sibling name is always refused "
-    "(only '../name' gets through)",
-)
 def test_extends_names_a_sibling_directory(tmp_path: Path) -> None:
     make_pack(tmp_path, "base", module("basemod", BASE_RULES, **PARAMS), pmo_type="supportive")
     child = make_pack(tmp_path, "child", extends="base")
@@ -445,22 +417,7 @@ def test_extends_names_a_sibling_directory(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def sibling_extends(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Works around the _resolve_extends bug above so that the layering rules themselves can be
-    tested: resolves a bare sibling name as documented, defers everything else to the original."""
-    original = packs_module._resolve_extends
-
-    def resolve(ref: str, pack_dir: Path, manifest):
-        candidate = (pack_dir.parent / ref).resolve()
-        if ref not in FAMILY and candidate.parent == pack_dir.resolve().parent and (candidate / "pack.yaml").is_file():
-            return candidate
-        return original(ref, pack_dir, manifest)
-
-    monkeypatch.setattr(packs_module, "_resolve_extends", resolve)
-
-
-@pytest.fixture
-def base(tmp_path: Path, sibling_extends: None) -> Path:
+def base(tmp_path: Path) -> Path:
     return make_pack(tmp_path, "base", module("basemod", BASE_RULES, **PARAMS), pmo_type="supportive")
 
 
@@ -612,7 +569,7 @@ def test_extends_outside_the_sibling_directories_is_refused(tmp_path: Path, bad:
     assert e.location.file == str(pack_dir / "pack.yaml")
 
 
-def test_packs_extending_each_other_are_refused(tmp_path: Path, sibling_extends: None) -> None:
+def test_packs_extending_each_other_are_refused(tmp_path: Path) -> None:
     make_pack(tmp_path, "a", extends="b")
     make_pack(tmp_path, "b", extends="a")
     assert load_error(tmp_path / "a").message == "packs extend each other in a cycle"

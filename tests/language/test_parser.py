@@ -301,12 +301,6 @@ def test_path_step_without_node_type() -> None:
     assert e.location.column == COL + 16
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parser.py: LALR reports a premature end as UnexpectedToken($END), whose position is "
-    "borrowed from the last token, so 'unexpected end of expression' points at that token instead of "
-    "the end of the text (the UnexpectedEOF branch, which uses len(text)+1, is never reached)",
-)
 def test_unexpected_end_points_after_the_last_character() -> None:
     e = error("a ==")
     assert e.message.startswith("unexpected end of expression")
