@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
+from pathlib import Path
 
 import click
 
@@ -15,6 +16,7 @@ from ..engine import Engine
 from ..errors import GovernanceError
 from ..outcomes import BLOCKING, Outcome, PmoType
 from ..render.table import render_table
+from ..tester import discover, junit_xml, run_file
 
 PMO_TYPES = click.Choice([t.value for t in PmoType])
 EVALUATORS = click.Choice(["snapshot", "rete", "reference"])
@@ -78,3 +80,27 @@ def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on) -> None:
     if "insufficient_evidence" in fail_on:
         failing.add(Outcome.insufficient_evidence)
     sys.exit(1 if any(d.outcome in failing for d in report.decisions) else 0)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JUnit XML.")
+@reports_errors
+def test_command(paths, evaluator, junit) -> None:
+    """Run rule tests: YAML files in `tests/` folders beside the rules (or given directly).
+    Exit 1 when a case fails, 2 when a test file cannot be read."""
+    results = []
+    engines: dict = {}
+    for path in discover(list(paths)):
+        for result in run_file(path, evaluator, engines):
+            results.append(result)
+            status = "PASS" if result.passed else "FAIL"
+            click.echo(f"{status} {path}: {result.name}")
+            for failure in result.failures:
+                click.echo(f"     {failure}")
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if junit:
+        junit.write_bytes(junit_xml(results))
+    sys.exit(1 if failed else 0)
