@@ -3,6 +3,7 @@ decisions must appear and those must not. Modelled on `kyverno test` and `opa te
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .engine import Engine
 from .errors import GovernanceError, Location, RulesetError
+from .evaluate.coverage import Coverage
 from .language.packs import FAMILY, shipped_root
 from .outcomes import Outcome, PmoType
 from .report.model import Report
@@ -139,10 +141,10 @@ def _check(case: TestCase, report: Report) -> list[str]:
     return failures
 
 
-def run_file(path: Path, evaluator: str = "snapshot", engines: dict | None = None) -> list[CaseResult]:
+def run_file(
+    path: Path, evaluator: str = "snapshot", engines: dict | None = None, coverage: Coverage | None = None
+) -> list[CaseResult]:
     """Run every case of one test file. A file that cannot be read is a RulesetError."""
-    import time
-
     doc = load_marked_yaml(path.read_text(encoding="utf-8"), str(path), RulesetError)
     try:
         spec = TestFile.model_validate(doc.data)
@@ -161,11 +163,14 @@ def run_file(path: Path, evaluator: str = "snapshot", engines: dict | None = Non
         result = CaseResult(path, case.name)
         started = time.perf_counter()
         try:
-            report = engine.evaluate(
-                _state(case, path, doc.locate(("tests", number))), pmo_type=case.pmo_type, as_of=case.as_of
-            )
+            index, _ = engine.load(_state(case, path, doc.locate(("tests", number))))
+            report = engine.evaluate(index, pmo_type=case.pmo_type, as_of=case.as_of)
             result.report = report
             result.failures = _check(case, report)
+            if coverage is not None:
+                coverage.declare([r for p in engine.packs for r in p.rules])
+                _, assignments = engine.findings(index, report.as_of, case.pmo_type)
+                coverage.observe(index, report.as_of, assignments)
         except GovernanceError as error:
             result.failures = [f"error: {error}"]
         result.seconds = time.perf_counter() - started

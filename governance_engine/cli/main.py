@@ -10,10 +10,13 @@ from functools import wraps
 from pathlib import Path
 
 import click
+from pydantic import TypeAdapter
 
 from .. import __version__
 from ..engine import Engine
 from ..errors import GovernanceError
+from ..evaluate.coverage import Coverage
+from ..generate import write_portfolio
 from ..outcomes import BLOCKING, Outcome, PmoType
 from ..render.table import render_table
 from ..tester import discover, junit_xml, run_file
@@ -86,14 +89,24 @@ def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JUnit XML.")
+@click.option(
+    "--coverage", "with_coverage", is_flag=True, help="Report which rules and condition outcomes the cases reach."
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    help="With --coverage: exit 1 when the weakest figure is below PCT.",
+)
 @reports_errors
-def test_command(paths, evaluator, junit) -> None:
+def test_command(paths, evaluator, junit, with_coverage, min_coverage) -> None:
     """Run rule tests: YAML files in `tests/` folders beside the rules (or given directly).
-    Exit 1 when a case fails, 2 when a test file cannot be read."""
+    Exit 1 when a case fails (or coverage is below --min-coverage), 2 when a test file
+    cannot be read."""
     results = []
     engines: dict = {}
+    coverage = Coverage() if with_coverage or min_coverage is not None else None
     for path in discover(list(paths)):
-        for result in run_file(path, evaluator, engines):
+        for result in run_file(path, evaluator, engines, coverage):
             results.append(result)
             status = "PASS" if result.passed else "FAIL"
             click.echo(f"{status} {path}: {result.name}")
@@ -103,4 +116,62 @@ def test_command(paths, evaluator, junit) -> None:
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     if junit:
         junit.write_bytes(junit_xml(results))
-    sys.exit(1 if failed else 0)
+    below = False
+    if coverage is not None:
+        for key, entry in sorted(coverage.rules.items()):
+            seen = sum(len(s) for s in entry.seen)
+            click.echo(
+                f"  {key:<12} fired {'yes' if entry.fired else 'NO ':<3}  near miss {'yes' if entry.near_miss else 'NO ':<3}"
+                f"  condition outcomes {seen}/{2 * len(entry.seen)}"
+            )
+        rules, fired, near, seen, possible = coverage.totals()
+        click.echo(
+            f"coverage: rules fired {fired}/{rules}, near misses {near}/{rules}, condition outcomes {seen}/{possible}"
+        )
+        below = min_coverage is not None and coverage.percent() < min_coverage
+        if below:
+            click.echo(f"coverage {coverage.percent():.1f}% is below --min-coverage {min_coverage:g}%")
+    sys.exit(1 if failed or below else 0)
+
+
+@main.command()
+@click.option("--projects", type=click.IntRange(1), required=True, help="How many project files to write.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--tasks", type=click.IntRange(1), default=100, show_default=True, help="Tasks per project (100: about 150 nodes)."
+)
+@click.option(
+    "--breaking",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="Share of projects that break policies.",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def generate(projects, seed, tasks, breaking, out) -> None:
+    """Write a synthetic portfolio: one pmo-state/1 JSON file per project, deterministic for a seed."""
+    written = write_portfolio(out, projects, seed=seed, tasks=tasks, breaking_share=breaking)
+    click.echo(f"wrote {len(written)} files to {out}")
+
+
+SCHEMAS = {
+    "ruleset": "governance_engine.language.model:RulesetSpec",
+    "pack": "governance_engine.language.model:PackSpec",
+    "report": "governance_engine.report.model:Report",
+    "tests": "governance_engine.tester:TestFile",
+    "state": "governance_engine.state.model:DOCUMENT",
+}
+
+
+@main.command()
+@click.argument("document", type=click.Choice(sorted(SCHEMAS)))
+def schema(document) -> None:
+    """Print the JSON Schema of a document type, generated from its pydantic model (for the
+    YAML language server: `# yaml-language-server: $schema=ruleset.schema.json`)."""
+    import importlib
+    import json
+
+    module, name = SCHEMAS[document].split(":")
+    model = getattr(importlib.import_module(module), name)
+    generated = model.json_schema() if isinstance(model, TypeAdapter) else model.model_json_schema(by_alias=True)
+    click.echo(json.dumps(generated, indent=2, sort_keys=True))
