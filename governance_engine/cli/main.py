@@ -3,6 +3,7 @@ rendered here, once."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -13,6 +14,8 @@ import click
 from pydantic import TypeAdapter
 
 from .. import __version__
+from ..audit import AuditSettings, run_audit
+from ..audit import discover as discover_states
 from ..engine import Engine
 from ..errors import GovernanceError
 from ..evaluate.coverage import Coverage
@@ -175,3 +178,42 @@ def schema(document) -> None:
     model = getattr(importlib.import_module(module), name)
     generated = model.json_schema() if isinstance(model, TypeAdapter) else model.model_json_schema(by_alias=True)
     click.echo(json.dumps(generated, indent=2, sort_keys=True))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--pack", "packs", multiple=True, help="Pack name or directory, or a ruleset file (repeatable).")
+@click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
+@click.option("--as-of", callback=parse_date, help="Evaluation date for every file (default: each file's own as_of).")
+@click.option("--jobs", type=click.IntRange(1), help="Worker processes (default: all cores).")
+@click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["jsonl", "csv"]),
+    multiple=True,
+    help="Also write decisions.csv (decisions.jsonl is always written).",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("audit-out"), show_default=True)
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in --out without evaluating done files again.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, quiet) -> None:
+    """Evaluate many state files (files, folders, globs) in parallel. Exit 0: nothing blocking;
+    1: blocking decisions; 2: some inputs could not be evaluated (recorded in the report)."""
+    settings = AuditSettings(tuple(packs) or None, evaluator, pmo_type, as_of)
+    total = len(discover_states(list(paths)))
+    show = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=total, label="evaluating", file=sys.stderr if show else open(os.devnull, "w")) as bar:
+        try:
+            result = run_audit(
+                list(paths), out, settings, jobs=jobs, csv_output="csv" in formats, resume=resume, progress=bar.update
+            )
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted: partial report in {out}; finish with --resume", err=True)
+            sys.exit(130)
+    counts = ", ".join(f"{n} {k}" for k, n in result.summary.items() if n) or "no decisions"
+    click.echo(f"{result.files} files, {len(result.failed)} failed: {counts} -> {out}")
+    for failure in result.failed[:20]:
+        click.echo(f"  failed: {failure['error']}", err=True)
+    sys.exit(2 if result.failed else 1 if result.blocking else 0)

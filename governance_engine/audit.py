@@ -1,0 +1,250 @@
+"""Batch evaluation for auditors: many state files, in parallel, streamed to disk in input
+order so that memory stays flat, every input accounted for (decided or failed with its
+error), interruptible and resumable. Writes into one output directory:
+
+- `decisions.jsonl`: one decision per line, each with the `file` it came from;
+- `files.jsonl`: one line per input: status (ok / error), input digest, counts or error;
+- `report.json`: the run (engine, packs, as_of, totals, failed inputs, complete or partial);
+- `decisions.csv` when asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .engine import Engine, pack_ref
+from .errors import GovernanceError, UsageError
+from .outcomes import BLOCKING, Outcome
+
+STATE_SUFFIXES = (".json", ".yaml", ".yml")
+CSV_COLUMNS = (
+    "file",
+    "project",
+    "subject",
+    "subject_type",
+    "rule_id",
+    "rule_version",
+    "outcome",
+    "pmo_type",
+    "pack",
+    "message",
+    "action_owner",
+    "action_due",
+)
+
+
+def discover(paths: list[str]) -> list[Path]:
+    """Files, folders (searched recursively for state files) and globs, sorted, each once."""
+    found: set[Path] = set()
+    for given in paths:
+        matches = (
+            [Path(m) for m in sorted(glob.glob(given, recursive=True))] if glob.has_magic(given) else [Path(given)]
+        )
+        if not matches:
+            raise UsageError(f"no files match {given!r}")
+        for path in matches:
+            if path.is_dir():
+                found.update(p for p in path.rglob("*") if p.suffix in STATE_SUFFIXES and p.is_file())
+            elif path.exists():
+                found.add(path)
+            else:
+                raise UsageError(f"no such file or directory: {given}")
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    packs: tuple[str, ...] | None
+    evaluator: str
+    pmo_type: str | None
+    as_of: date | None
+
+
+_engine: Engine | None = None
+_settings: AuditSettings | None = None
+
+
+def _start_worker(settings: AuditSettings) -> None:
+    global _engine, _settings
+    _engine, _settings = (
+        Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator),
+        settings,
+    )
+
+
+def evaluate_file(path: str) -> dict[str, Any]:
+    """One input, in a worker: its decisions as JSON lines, or the error that stopped it."""
+    assert _engine is not None and _settings is not None
+    try:
+        report = _engine.evaluate(path, pmo_type=_settings.pmo_type, as_of=_settings.as_of)
+    except GovernanceError as error:
+        return {"file": path, "status": "error", "error": str(error)}
+    except Exception as error:  # an evaluator bug must not stop the run: record it
+        return {"file": path, "status": "error", "error": f"{path}: internal error: {type(error).__name__}: {error}"}
+    decisions = [d.model_dump(mode="json") for d in report.decisions]
+    return {
+        "file": path,
+        "status": "ok",
+        "digest": report.input.digest,
+        "as_of": report.as_of.isoformat(),
+        "summary": report.summary,
+        "decisions": decisions,
+    }
+
+
+@dataclass
+class AuditResult:
+    files: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
+    complete: bool = False
+
+    @property
+    def blocking(self) -> bool:
+        return any(self.summary[o.value] for o in BLOCKING)
+
+
+def _done_files(out: Path) -> set[str]:
+    """Inputs a previous run recorded; drops a torn last line left by a killed run."""
+    done: set[str] = set()
+    for name in ("files.jsonl", "decisions.jsonl"):
+        path = out / name
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            path.write_bytes(data[: data.rfind(b"\n") + 1])
+    files = out / "files.jsonl"
+    if files.exists():
+        for line in files.read_text(encoding="utf-8").splitlines():
+            done.add(json.loads(line)["file"])
+    decisions = out / "decisions.jsonl"
+    if decisions.exists():  # decisions of a file killed before its line in files.jsonl: it runs again
+        kept = [
+            line
+            for line in decisions.read_text(encoding="utf-8").splitlines(keepends=True)
+            if json.loads(line)["file"] in done
+        ]
+        _atomic_write(decisions, "".join(kept))
+    return done
+
+
+def _previous(out: Path, result: AuditResult, done: set[str]) -> None:
+    for line in (out / "files.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        result.files += 1
+        if entry["status"] == "error":
+            result.failed.append({"file": entry["file"], "error": entry["error"]})
+        else:
+            for outcome, count in entry["summary"].items():
+                result.summary[outcome] += count
+
+
+def _results(files: list[str], settings: AuditSettings, jobs: int) -> Iterator[dict[str, Any]]:
+    if jobs == 1:
+        _start_worker(settings)
+        yield from map(evaluate_file, files)
+        return
+    context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
+    with context.Pool(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
+        yield from pool.imap(evaluate_file, files, chunksize=max(1, min(64, len(files) // (jobs * 8) or 1)))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def run_audit(
+    paths: list[str],
+    out: Path,
+    settings: AuditSettings,
+    *,
+    jobs: int | None = None,
+    csv_output: bool = False,
+    resume: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> AuditResult:
+    files = [str(p) for p in discover(paths)]
+    out.mkdir(parents=True, exist_ok=True)
+    engine = Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator)
+    if not resume:
+        for name in ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json"):
+            (out / name).unlink(missing_ok=True)
+    done = _done_files(out) if resume else set()
+    result = AuditResult()
+    if done:
+        _previous(out, result, done)
+    todo = [f for f in files if f not in done]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    with (
+        open(out / "files.jsonl", "a", encoding="utf-8") as files_log,
+        open(out / "decisions.jsonl", "a", encoding="utf-8") as decisions_log,
+        open(out / "decisions.csv", "a", encoding="utf-8", newline="")
+        if csv_output
+        else open(os.devnull, "w") as csv_file,
+    ):
+        table = csv.writer(csv_file)
+        if csv_output and csv_file.tell() == 0:
+            table.writerow(CSV_COLUMNS)
+        try:
+            for entry in _results(todo, settings, jobs):
+                decisions = entry.pop("decisions", [])
+                for decision in decisions:
+                    decisions_log.write(json.dumps({"file": entry["file"], **decision}, sort_keys=True) + "\n")
+                    if csv_output:
+                        action = decision.get("action") or {}
+                        table.writerow(
+                            [
+                                entry["file"],
+                                *(decision[c] for c in CSV_COLUMNS[1:9]),
+                                decision["message"],
+                                action.get("owner") or "",
+                                action.get("due") or "",
+                            ]
+                        )
+                decisions_log.flush()
+                files_log.write(json.dumps(entry, sort_keys=True) + "\n")
+                files_log.flush()
+                result.files += 1
+                if entry["status"] == "error":
+                    result.failed.append({"file": entry["file"], "error": entry["error"]})
+                else:
+                    for outcome, count in entry["summary"].items():
+                        result.summary[outcome] += count
+                if progress:
+                    progress(1)
+            result.complete = True
+        finally:
+            _atomic_write(
+                out / "report.json", json.dumps(_report(engine, settings, result, len(files)), indent=2) + "\n"
+            )
+    return result
+
+
+def _report(engine: Engine, settings: AuditSettings, result: AuditResult, total: int) -> dict[str, Any]:
+    return {
+        "schema": "pmo-governance-audit/1",
+        "engine_version": __version__,
+        "evaluator": settings.evaluator,
+        "as_of": settings.as_of.isoformat() if settings.as_of else "from each state file",
+        "pmo_type": settings.pmo_type,
+        "packs": [pack_ref(p).model_dump(mode="json") for p in engine.packs],
+        "complete": result.complete,
+        "inputs": total,
+        "evaluated": result.files - len(result.failed),
+        "failed": sorted(result.failed, key=lambda f: f["file"]),
+        "pending": total - result.files,
+        "summary": result.summary,
+    }
