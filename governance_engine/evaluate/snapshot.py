@@ -132,6 +132,16 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
             ">=",
         ) and v.is_number(literal):
             return _numeric_threshold(op, sub(a), literal)
+        case ast.Compare(op=("==" | "!=") as op, left=a, right=ast.Literal(value=str() as literal)):
+            return _text_equality(op == "==", sub(a), literal)
+        case ast.Compare(op=("in" | "notin") as op, left=a, right=ast.ListExpr(items=items)) if items and all(
+            isinstance(i, ast.Literal) and isinstance(i.value, str) for i in items
+        ):
+            return _text_membership(op == "in", sub(a), frozenset(i.value for i in items))  # type: ignore[attr-defined]
+        case ast.Compare(op=("in" | "notin") as op, left=a, right=ast.Literal(value=list() as values)) if values and all(
+            isinstance(x, str) for x in values
+        ):
+            return _text_membership(op == "in", sub(a), frozenset(values))
         case ast.Compare(op=op, left=a, right=b):
             left, right = sub(a), sub(b)
             return lambda ctx, node, edge: v.compare(op, left(ctx, node, edge), right(ctx, node, edge))
@@ -174,6 +184,32 @@ def _numeric_threshold(op: str, left: Compiled, limit: float) -> Compiled:
         return UNKNOWN
 
     return lambda ctx, node, edge: check(left(ctx, node, edge))
+
+
+def _text_equality(equal: bool, left: Compiled, literal: str) -> Compiled:
+    """`status == "open"`: a text compared with a text literal, the commonest leaf of all."""
+
+    def check(ctx, node, edge):
+        value = left(ctx, node, edge)
+        if type(value) is str:
+            return (value == literal) is equal
+        verdict = v.equals(value, literal)
+        return verdict if verdict is UNKNOWN else verdict is equal
+
+    return check
+
+
+def _text_membership(inside: bool, left: Compiled, texts: frozenset[str]) -> Compiled:
+    """`phase in ["execution", "closing"]` over text literals: a set lookup."""
+
+    def check(ctx, node, edge):
+        value = left(ctx, node, edge)
+        if type(value) is str:
+            return (value in texts) is inside
+        verdict = v.member(value, list(texts))
+        return verdict if verdict is UNKNOWN else verdict is inside
+
+    return check
 
 
 def _aggregate(func: str, path: tuple[ast.Step, ...], where: Compiled | None, value: Compiled | None) -> Compiled:
