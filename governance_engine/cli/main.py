@@ -20,6 +20,7 @@ from ..engine import Engine
 from ..errors import GovernanceError
 from ..evaluate.coverage import Coverage
 from ..generate import write_portfolio
+from ..language.lint import lint
 from ..outcomes import BLOCKING, Outcome, PmoType
 from ..render.table import render_table
 from ..tester import discover, junit_xml, run_file
@@ -217,3 +218,23 @@ def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, 
     for failure in result.failed[:20]:
         click.echo(f"  failed: {failure['error']}", err=True)
     sys.exit(2 if result.failed else 1 if result.blocking else 0)
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint_command(paths, fmt) -> None:
+    """Check rulesets and packs: schema, vocabulary (did you mean ...), kinds of values,
+    paths, messages, authority caps, versions, tighten-only layering and untested rules.
+    Exit 0: clean or warnings only; 1: errors; 2: unreadable input."""
+    import json
+
+    diagnostics, unreadable = lint(list(paths))
+    if fmt == "json":
+        click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2))
+    else:
+        for diagnostic in diagnostics:
+            click.echo(str(diagnostic))
+        counts = {level: sum(d.level == level for d in diagnostics) for level in ("error", "warning", "info")}
+        click.echo(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+    sys.exit(2 if unreadable else 1 if any(d.level == "error" for d in diagnostics) else 0)

@@ -138,8 +138,8 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
             isinstance(i, ast.Literal) and isinstance(i.value, str) for i in items
         ):
             return _text_membership(op == "in", sub(a), frozenset(i.value for i in items))  # type: ignore[attr-defined]
-        case ast.Compare(op=("in" | "notin") as op, left=a, right=ast.Literal(value=list() as values)) if values and all(
-            isinstance(x, str) for x in values
+        case ast.Compare(op=("in" | "notin") as op, left=a, right=ast.Literal(value=list() as values)) if (
+            values and all(isinstance(x, str) for x in values)
         ):
             return _text_membership(op == "in", sub(a), frozenset(values))
         case ast.Compare(op=op, left=a, right=b):

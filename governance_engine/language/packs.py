@@ -363,17 +363,32 @@ def load_pack(ref: str | Path) -> Pack:
         return _build(_load_layer(path.parent, ()), path.parent)
     if not path.is_file():
         raise RulesetError(f"no such pack or ruleset (shipped packs: {', '.join(FAMILY)})", Location(file=str(ref)))
-    spec, doc, raw = read_ruleset(path)
+    return load_modules([path])
+
+
+def load_modules(paths: list[Path], name: str | None = None) -> Pack:
+    """Ruleset files as one anonymous pack that serves every PMO type, with their defaults."""
+    modules: dict[str, tuple[RulesetSpec, MarkedDocument]] = {}
+    files: dict[str, bytes] = {}
+    for path in paths:
+        spec, doc, raw = read_ruleset(path)
+        if spec.ruleset in modules:
+            raise RulesetError(f"two rule modules are named {spec.ruleset!r}", doc.locate(("ruleset",)))
+        modules[spec.ruleset] = (spec, doc)
+        files[f"modules/{spec.ruleset}.yaml"] = raw
+    if not modules:
+        raise RulesetError("no rulesets here", Location(file=str(paths[0].parent) if paths else None))
+    first = next(iter(modules.values()))[0]
     layer = _Layer(
-        name=spec.ruleset,
-        version=spec.version,
+        name=name or first.ruleset,
+        version=first.version if len(modules) == 1 else "+".join(s.version for s, _ in modules.values()),
         pmo_type=None,
-        description=spec.description,
-        modules={spec.ruleset: (spec, doc)},
-        values={n: p.default for n, p in spec.parameters.items()},
+        description=first.description if len(modules) == 1 else "",
+        modules=modules,
+        values={n: p.default for n, p in _parameter_specs(modules).items()},
         outcome_overrides={},
         disabled=set(),
-        files={f"modules/{spec.ruleset}.yaml": raw},
-        lineage=(spec.ruleset,),
+        files=files,
+        lineage=(name or first.ruleset,),
     )
-    return _build(layer, path.parent)
+    return _build(layer, paths[0].parent)

@@ -17,6 +17,8 @@ from . import ast
 from .model import ActionSpec, RuleSpec
 from .parser import parse_expression
 
+TextLocator = Callable[[int, int], Location]
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -44,6 +46,7 @@ class Rule:
     module: str
     location: Location
     parameters: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, TextLocator] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -62,11 +65,12 @@ class Rule:
         return not (self.effective_until and as_of > self.effective_until)
 
     def expressions(self) -> list[ast.Expr]:
-        found = [e for _, e in self.lets] + [self.condition]
-        return found + [e for e in (self.scope, self.unless) if e is not None]
+        return [e for _, e in self.named_expressions()]
 
-
-TextLocator = Callable[[int, int], Location]
+    def named_expressions(self) -> list[tuple[str, ast.Expr]]:
+        """Each expression with the field it was written in ("let.x", "condition", ...)."""
+        found = [(f"let.{name}", e) for name, e in self.lets] + [("condition", self.condition)]
+        return found + [(name, e) for name, e in (("scope", self.scope), ("unless", self.unless)) if e is not None]
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,7 @@ def bind_rule(
         module=source.module,
         location=source.location,
         parameters=dict(sorted(binder.used_parameters.items())),
+        fields=source.fields,
     )
 
 
