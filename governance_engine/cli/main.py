@@ -238,3 +238,20 @@ def lint_command(paths, fmt) -> None:
         counts = {level: sum(d.level == level for d in diagnostics) for level in ("error", "warning", "info")}
         click.echo(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
     sys.exit(2 if unreadable else 1 if any(d.level == "error" for d in diagnostics) else 0)
+
+
+@main.command("explain")
+@click.argument("state", type=click.Path(dir_okay=False))
+@click.option("--rule", "rule_id", required=True, help="Rule id to explain.")
+@click.option("--subject", help="Only this node.")
+@click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
+@click.option("--pack", "packs", multiple=True, help="Pack name or directory, or a ruleset file (repeatable).")
+@click.option("--as-of", callback=parse_date)
+@reports_errors
+def explain_command(state, rule_id, subject, pmo_type, packs, as_of) -> None:
+    """Why a rule did or did not fire: for each candidate subject, every part of its condition
+    with the values it saw and the related nodes graph functions counted."""
+    from ..decide.explain import explain, render_trace
+
+    engine = Engine(list(packs) or None)
+    click.echo(render_trace(explain(engine, state, rule_id, subject, pmo_type, as_of)), nl=False)
