@@ -150,14 +150,22 @@ def _previous(out: Path, result: AuditResult, done: set[str]) -> None:
                 result.summary[outcome] += count
 
 
-def _results(files: list[str], settings: AuditSettings, jobs: int) -> Iterator[dict[str, Any]]:
+def parallel_map(
+    function: Callable[[str], dict[str, Any]],
+    initializer: Callable[..., None],
+    initargs: tuple,
+    items: list[str],
+    jobs: int,
+) -> Iterator[dict[str, Any]]:
+    """`function` over `items` in `jobs` worker processes (each set up once by `initializer`),
+    results in input order as they come; in this process when jobs is 1."""
     if jobs == 1:
-        _start_worker(settings)
-        yield from map(evaluate_file, files)
+        initializer(*initargs)
+        yield from map(function, items)
         return
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(settings,)) as pool:
-        yield from pool.imap(evaluate_file, files, chunksize=max(1, min(64, len(files) // (jobs * 8) or 1)))
+    with context.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+        yield from pool.imap(function, items, chunksize=max(1, min(64, len(items) // (jobs * 8) or 1)))
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -199,7 +207,7 @@ def run_audit(
         if csv_output and csv_file.tell() == 0:
             table.writerow(CSV_COLUMNS)
         try:
-            for entry in _results(todo, settings, jobs):
+            for entry in parallel_map(evaluate_file, _start_worker, (settings,), todo, jobs):
                 decisions = entry.pop("decisions", [])
                 for decision in decisions:
                     decisions_log.write(json.dumps({"file": entry["file"], **decision}, sort_keys=True) + "\n")

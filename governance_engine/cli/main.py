@@ -255,3 +255,36 @@ def explain_command(state, rule_id, subject, pmo_type, packs, as_of) -> None:
 
     engine = Engine(list(packs) or None)
     click.echo(render_trace(explain(engine, state, rule_id, subject, pmo_type, as_of)), nl=False)
+
+
+@main.command("impact")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--from", "before", multiple=True, required=True, help="The current pack(s).")
+@click.option("--to", "after", multiple=True, required=True, help="The proposed pack(s).")
+@click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
+@click.option("--as-of", callback=parse_date)
+@click.option("--jobs", type=click.IntRange(1), help="Worker processes (default: all cores).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+@reports_errors
+def impact_command(paths, before, after, pmo_type, as_of, jobs, fmt) -> None:
+    """What a ruleset change would change: every snapshot evaluated under both packs;
+    decisions added, removed and changed in outcome, per subject, with totals."""
+    import json
+
+    from ..impact import ImpactSettings, describe, run_impact
+
+    result = run_impact(list(paths), ImpactSettings(before, after, pmo_type, as_of), jobs)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        header = "| file | subject | rule | before | after |\n|---|---|---|---|---|" if fmt == "md" else ""
+        rows = [
+            (
+                f"| {c['file']} | {c['subject']} | {c['rule_id']} | {c['before'] or '–'} | {c['after'] or '–'} |"
+                if fmt == "md"
+                else f"{c['file']}  {c['subject']:<20} {c['rule_id']:<6} {c['before'] or '-':>21} -> {c['after'] or '-'}"
+            )
+            for c in result["changes"]
+        ]
+        click.echo("\n".join([describe(result), "", *([header] if header else []), *rows]))
+    sys.exit(2 if result["failed"] else 0)

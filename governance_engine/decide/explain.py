@@ -113,7 +113,9 @@ def render_trace(traces: list[SubjectTrace]) -> str:
             part.text.startswith(("count(", "exists(", "sum(", "all(", "values(", "min(", "max(")) and not part.parts
         ):
             extras += f"  related: {', '.join(part.related) or 'none'}"
-        shown = {True: "true", False: "false"}.get(part.value, part.value) if isinstance(part.value, bool) else part.value
+        shown = (
+            {True: "true", False: "false"}.get(part.value, part.value) if isinstance(part.value, bool) else part.value
+        )
         lines.append(f"{'  ' * depth}{shown!s:<8} {part.text}{extras}")
         for child in part.parts:
             show(child, depth + 1)
