@@ -231,7 +231,7 @@ class _CompiledRule:
         self.rule = rule
         self.prefix = f"r{position}_"
         compiler = _RuleCompiler(self.prefix, derived_names)
-        self.lets = tuple((name, compile_expression(expr, derived_names)) for name, expr in rule.lets)
+        self.let_map = {name: compile_expression(expr, derived_names) for name, expr in rule.lets}
         window = [{"ntype": rule.applies_to}]
         if rule.effective_from:
             window.append({"$gte": {"asof": rule.effective_from.toordinal()}})
@@ -324,7 +324,7 @@ class ReteEvaluator:
         for compiled in self._rules:
             if compiled.rule.applies_to != subject.type:
                 continue
-            ctx.lets = {name: let(ctx, subject, None) for name, let in compiled.lets}
+            ctx.lets, ctx.let_fns = {}, compiled.let_map
             computed = {op.name: op.compute(ctx, subject, None) for op in compiled.operands}
             for a, b, _ in compiled.pairs:  # a date compared with an ISO text compares as dates
                 computed[a.name], computed[b.name] = v._coerce_dates(computed[a.name], computed[b.name])

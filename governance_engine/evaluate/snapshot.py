@@ -11,6 +11,7 @@ from typing import Any
 from ..language import ast
 from ..language.packs import Pack
 from ..language.rules import Rule
+from ..language.unparse import unparse
 from ..state.index import Node, StateIndex
 from . import values as v
 from .common import EVERYTHING, Finding, Scope, resolve, walk_path
@@ -23,13 +24,14 @@ class _Ctx:
     """`visited`, when a set, collects every node a graph function looked at (the read set an
     incremental session needs); one-shot evaluation leaves it None."""
 
-    __slots__ = ("index", "as_of", "subject", "derived", "lets", "visited")
+    __slots__ = ("index", "as_of", "subject", "derived", "lets", "let_fns", "visited")
 
     def __init__(self, index: StateIndex, as_of: date) -> None:
         self.index, self.as_of = index, as_of
         self.subject: Node | None = None
         self.derived: dict[str, Any] = {}
         self.lets: dict[str, Any] = {}
+        self.let_fns: dict[str, Compiled] = {}
         self.visited: set[str] | None = None
 
 
@@ -76,7 +78,14 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
 
             return edge_attr
         case ast.LetRef(name=name):
-            return lambda ctx, node, edge: ctx.lets[name]
+
+            def let_value(ctx, node, edge):
+                """Lets are computed when first read: a rule out of scope never pays for them."""
+                if name not in ctx.lets:
+                    ctx.lets[name] = ctx.let_fns[name](ctx, ctx.subject, None)
+                return ctx.lets[name]
+
+            return let_value
         case ast.AsOf():
             return lambda ctx, node, edge: ctx.as_of
         case ast.Not(operand=o):
@@ -231,24 +240,74 @@ def _aggregate(func: str, path: tuple[ast.Step, ...], where: Compiled | None, va
 
     if func == "count" and where is None:
         return lambda ctx, node, edge: len(reach(ctx, node))
+    if func == "exists" and where is None:
+        return lambda ctx, node, edge: bool(reach(ctx, node))
+    if func in ("exists", "all", "count"):
+        return _quantifier(func, reach, where)  # type: ignore[arg-type]
 
     def fold(ctx, node, edge):
         reached = reach(ctx, node)
         verdicts = [True if where is None else where(ctx, other, via) for other, via in reached]
         verdicts = [x if x is True or x is False else UNKNOWN for x in verdicts]
-        values = [UNKNOWN if value is None else value(ctx, other, via) for other, via in reached]
+        values = [
+            value(ctx, other, via) if verdict is True else UNKNOWN
+            for verdict, (other, via) in zip(verdicts, reached, strict=True)
+        ]  # type: ignore[misc]
         return v.aggregate(func, verdicts, values)
 
     return fold
 
 
+def _quantifier(func: str, reach, where: Compiled) -> Compiled:
+    """exists / all / count with a filter, stopping as soon as the answer is settled
+    (the same answers as values.aggregate)."""
+
+    def exists(ctx, node, edge):
+        undecided = False
+        for other, via in reach(ctx, node):
+            verdict = where(ctx, other, via)
+            if verdict is True:
+                return True
+            if verdict is not False:
+                undecided = True
+        return UNKNOWN if undecided else False
+
+    def every(ctx, node, edge):
+        undecided = False
+        for other, via in reach(ctx, node):
+            verdict = where(ctx, other, via)
+            if verdict is False:
+                return False
+            if verdict is not True:
+                undecided = True
+        return UNKNOWN if undecided else True
+
+    def count(ctx, node, edge):
+        total = 0
+        for other, via in reach(ctx, node):
+            verdict = where(ctx, other, via)
+            if verdict is True:
+                total += 1
+            elif verdict is not False:
+                return UNKNOWN
+        return total
+
+    return {"exists": exists, "all": every, "count": count}[func]
+
+
 class _CompiledRule:
-    __slots__ = ("rule", "lets", "scope", "body")
+    __slots__ = ("rule", "let_map", "scope", "scope_text", "scope_shared", "body")
 
     def __init__(self, rule: Rule, derived_names: frozenset[str]) -> None:
         self.rule = rule
-        self.lets = tuple((name, compile_expression(expr, derived_names)) for name, expr in rule.lets)
+        self.let_map = {name: compile_expression(expr, derived_names) for name, expr in rule.lets}
         self.scope = None if rule.scope is None else compile_expression(rule.scope, derived_names)
+        self.scope_text = "" if rule.scope is None else unparse(rule.scope)
+        # a scope that reads lets or derived facts is this rule's own, not shareable
+        self.scope_shared = rule.scope is not None and not any(
+            isinstance(e, ast.LetRef) or (isinstance(e, ast.Attr) and e.name in derived_names)
+            for e in ast.walk(rule.scope)
+        )
         self.body = compile_expression(rule.body, derived_names)
 
 
@@ -264,17 +323,28 @@ class SnapshotEvaluator:
         ctx = _Ctx(index, as_of)
         derived: dict[str, dict[str, Any]] = {}
         findings: list[Finding] = []
+        subjects: dict[str, list[Node]] = {}
+        scopes: dict[tuple[str, str], Any] = {}  # rules often share a scope: settle it once per subject
         for compiled in self._rules:
             rule = compiled.rule
             if not rule.in_force(as_of):
                 continue
-            for subject in scope.select(index.of_type(rule.applies_to)):
+            if rule.applies_to not in subjects:
+                subjects[rule.applies_to] = scope.select(index.of_type(rule.applies_to))
+            for subject in subjects[rule.applies_to]:
                 ctx.subject = subject
                 ctx.derived = derived.setdefault(subject.id, {})
                 ctx.lets = {}
-                for name, let in compiled.lets:
-                    ctx.lets[name] = let(ctx, subject, None)
-                scope_value = True if compiled.scope is None else compiled.scope(ctx, subject, None)
+                ctx.let_fns = compiled.let_map
+                if compiled.scope is None:
+                    scope_value = True
+                elif compiled.scope_shared:
+                    key = (compiled.scope_text, subject.id)
+                    scope_value = (
+                        scopes[key] if key in scopes else scopes.setdefault(key, compiled.scope(ctx, subject, None))
+                    )
+                else:
+                    scope_value = compiled.scope(ctx, subject, None)
                 body_value = compiled.body(ctx, subject, None) if scope_value is True else None
                 if body_value is not None and body_value is not True and body_value is not False:
                     body_value = UNKNOWN

@@ -54,6 +54,9 @@ def _attrs_text(edge: Edge) -> str:
     return json.dumps(edge.attrs, sort_keys=True, default=str)
 
 
+_EMPTY: list = []
+
+
 def _number_parallel(outgoing: list[Edge]) -> None:
     """Sort one node's edges of one relation by target and key them within each target.
 
@@ -77,8 +80,8 @@ def _number_parallel(outgoing: list[Edge]) -> None:
 class StateIndex:
     """Nodes by id and by type, edges by (node, relation) in both directions.
 
-    Lists returned by the query methods are fresh copies; nodes and attribute dicts are
-    shared, so callers must not change them.
+    Lists returned by the query methods, nodes and attribute dicts are shared with the index
+    (copying them cost more than evaluating rules): callers must not change them.
     """
 
     def __init__(
@@ -122,15 +125,15 @@ class StateIndex:
 
     def of_type(self, node_type: str) -> list[Node]:
         """Nodes of one type, sorted by id."""
-        return list(self._by_type.get(node_type, ()))
+        return self._by_type.get(node_type, _EMPTY)
 
     def out_edges(self, node_id: str, relation: str) -> list[Edge]:
         """Edges leaving node_id with this relation, sorted by (target, key)."""
-        return list(self._out.get((node_id, relation), ()))
+        return self._out.get((node_id, relation), _EMPTY)
 
     def in_edges(self, node_id: str, relation: str) -> list[Edge]:
         """Edges entering node_id with this relation, sorted by (source, key)."""
-        return list(self._in.get((node_id, relation), ()))
+        return self._in.get((node_id, relation), _EMPTY)
 
     def _containers(self, node_id: str) -> list[str]:
         return [edge.source for edge in self._in.get((node_id, "contains"), ())]
