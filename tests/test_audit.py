@@ -80,3 +80,13 @@ def test_globs_and_missing_paths(portfolio, tmp_path):
     assert result.exit_code in (0, 1)
     missing = CliRunner().invoke(main, ["audit", str(tmp_path / "nope"), "--out", str(tmp_path)])
     assert missing.exit_code == 2 and "no such file or directory" in missing.output
+
+
+def test_the_rete_evaluator_writes_the_same_audit(portfolio, tmp_path):
+    audit(str(portfolio), "--out", str(tmp_path / "snapshot"), "--jobs", "1")
+    audit(str(portfolio), "--out", str(tmp_path / "rete"), "--jobs", "1", "--engine", "rete")
+    for name in ("decisions.jsonl", "files.jsonl"):
+        assert (tmp_path / "snapshot" / name).read_bytes() == (tmp_path / "rete" / name).read_bytes(), name
+    snapshot, rete = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("snapshot", "rete"))
+    assert (snapshot.pop("evaluator"), rete.pop("evaluator")) == ("snapshot", "rete")
+    assert snapshot == rete

@@ -117,3 +117,10 @@ def test_generate_writes_deterministic_files(tmp_path: Path):
     first = sorted(p.read_bytes() for p in (tmp_path / "a").iterdir())
     assert first == sorted(p.read_bytes() for p in (tmp_path / "b").iterdir())
     assert len(first) == 2 and json.loads(first[0])["graph"]["schema"] == "pmo-state/1"
+
+
+def test_the_shipped_rule_tests_pass_on_the_rete_evaluator_too():
+    result = run("test", str(ROOT / "rulesets"), "--engine", "rete")
+    assert result.exit_code == 0, result.output
+    snapshot = run("test", str(ROOT / "rulesets"))
+    assert result.output == snapshot.output
