@@ -100,6 +100,23 @@ def test_risks_issues_and_people(report):
     assert p2.evidence["allocation"] == 130 and p2.project is None
 
 
+def test_dependencies_critical_path_people_and_missed_reporting_cycles(report):
+    new_rules = {"E4", "E6", "P1", "P3", "D1", "D2", "S1b", "T1", "T2", "T4"}
+    assert {(d.rule_id, d.subject) for d in report.decisions if d.rule_id in new_rules} == {
+        ("D1", "prj-crm-renewal"),
+        ("P3", "t-dl-ingest"),
+        ("P3", "t-nr-core"),
+        ("S1b", "prj-mobile-app"),
+    }
+    d1 = decision(report, "D1", "prj-crm-renewal")  # the data lake finishes after the CRM starts
+    assert d1.outcome is Outcome.required_action and d1.evidence["late_predecessors"] == ["prj-data-lake"]
+    for task in ("t-dl-ingest", "t-nr-core"):  # critical tasks of the 130 % engineer
+        p3 = decision(report, "P3", task)
+        assert p3.outcome is Outcome.required_action and p3.evidence["overallocated"] == ["p-omar"]
+    s1b = decision(report, "S1b", "prj-mobile-app")  # only submitted status reports for two cycles
+    assert s1b.outcome is Outcome.escalation and s1b.action.owner_name == "David Lindqvist"
+
+
 def test_rules_in_force_follow_the_evaluation_date():
     before = Engine().evaluate(PORTFOLIO, as_of=date(2026, 6, 15))
     e2 = [d for d in before.decisions if d.rule_id == "E2" and d.subject == "prj-mobile-app"]
