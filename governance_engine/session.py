@@ -68,7 +68,7 @@ class Session:
         }
         self.assignments: dict[str, Assignment] = {}
         self._decisions: list[Decision] = []
-        self._refresh(self._assign(self.index), set(), full=True)
+        self._refresh(self._assign(self.index), set(), full=True, touched=set())
 
     def decisions(self) -> list[Decision]:
         return list(self._decisions)
@@ -82,10 +82,18 @@ class Session:
             touched |= _apply(document, change)
         index = state_from_dict(document, "<session>")
         assignments = self._assign(index)  # raises on a state that cannot be judged, before any change
+        if self.engine.needs_schedule:  # a change to one task can move the float of many
+            index.enrich_schedule()
+            touched |= {
+                node.id
+                for kind in ("task", "milestone")
+                for node in index.of_type(kind)
+                if node.id not in self.index.nodes or _schedule_of(node) != _schedule_of(self.index.nodes[node.id])
+            }
         self.index, self.document = index, document
         affected = touched | {s for session in self.sessions.values() for s in session.readers(touched)}
         before = {_key(d): d for d in self._decisions}
-        self._refresh(assignments, affected, full=self.engine.needs_schedule)
+        self._refresh(assignments, affected, full=False, touched=touched)
         after = {_key(d): d for d in self._decisions}
         return DecisionDelta(
             appeared=[after[k] for k in sorted(after.keys() - before.keys())],
@@ -100,7 +108,9 @@ class Session:
     def _assign(self, index: StateIndex) -> dict[str, Assignment]:
         return assign_subjects(index, self.engine.packs_by_type, self.engine.fallback, self.pmo_type)
 
-    def _refresh(self, assignments: dict[str, Assignment], affected: set[str], *, full: bool) -> None:
+    def _refresh(
+        self, assignments: dict[str, Assignment], affected: set[str], *, full: bool, touched: set[str]
+    ) -> None:
         index = self.index
         if self.engine.needs_schedule:
             index.enrich_schedule()
@@ -119,8 +129,24 @@ class Session:
             session = self.sessions[pack.name]
             session.update(index, candidates & (mine | had), present=mine)
             findings.extend(session.findings())
+        if full:
+            redo = set(assignments)
+        else:  # decisions also show owners and names: redo those in a touched project or owned by a touched person
+            projects = {
+                p
+                for t in touched
+                if (p := index.project_of(t) or (self.index.project_of(t) if t in self.index.nodes else None))
+            }
+            redo = candidates | {s for s in assignments if index.project_of(s) in projects}
+            redo |= {d.subject for d in self._decisions if d.action is not None and d.action.owner in touched}
+        kept = [d for d in self._decisions if d.subject not in redo and d.subject in assignments]
+        fresh = decide(index, self.as_of, [f for f in findings if f.subject in redo], assignments)
         self.assignments = assignments
-        self._decisions = decide(index, self.as_of, findings, assignments)
+        self._decisions = sorted(kept + fresh, key=Decision.sort_key)
+
+
+def _schedule_of(node) -> tuple:
+    return node.attrs.get("total_float"), node.attrs.get("critical")
 
 
 def _pack(assignment: Assignment | None) -> tuple[str, str] | None:

@@ -325,6 +325,8 @@ class ReteEvaluator:
             if compiled.rule.applies_to != subject.type:
                 continue
             ctx.lets, ctx.let_fns = {}, compiled.let_map
+            if ctx.visited is not None:  # a session records what every let reads, used or not
+                ctx.lets = {name: let(ctx, subject, None) for name, let in compiled.let_map.items()}
             computed = {op.name: op.compute(ctx, subject, None) for op in compiled.operands}
             for a, b, _ in compiled.pairs:  # a date compared with an ISO text compares as dates
                 computed[a.name], computed[b.name] = v._coerce_dates(computed[a.name], computed[b.name])
