@@ -15,7 +15,10 @@ import glob
 import json
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -102,6 +105,10 @@ def evaluate_file(path: str) -> dict[str, Any]:
     }
 
 
+def _crashed(path: str, reason: str) -> dict[str, Any]:
+    return {"file": path, "status": "error", "error": f"{path}: {reason}"}
+
+
 @dataclass
 class AuditResult:
     files: int = 0
@@ -150,22 +157,54 @@ def _previous(out: Path, result: AuditResult, done: set[str]) -> None:
                 result.summary[outcome] += count
 
 
+def _run_chunk(function: Callable[[str], dict[str, Any]], items: list[str]) -> list[dict[str, Any]]:
+    return [function(item) for item in items]
+
+
 def parallel_map(
     function: Callable[[str], dict[str, Any]],
     initializer: Callable[..., None],
     initargs: tuple,
     items: list[str],
     jobs: int,
+    on_crash: Callable[[str, str], dict[str, Any]],
 ) -> Iterator[dict[str, Any]]:
     """`function` over `items` in `jobs` worker processes (each set up once by `initializer`),
-    results in input order as they come; in this process when jobs is 1."""
+    results in input order as they come; in this process when jobs is 1.
+
+    A worker that dies (killed, or crashed in a C extension) loses no result: the chunks it
+    took down are run again one item at a time in a fresh pool, and an item that kills its
+    worker on its own is reported through `on_crash(item, reason)`."""
     if jobs == 1:
         initializer(*initargs)
         yield from map(function, items)
         return
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    with context.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
-        yield from pool.imap(function, items, chunksize=max(1, min(64, len(items) // (jobs * 8) or 1)))
+    size = max(1, min(32, len(items) // (jobs * 8) or 1))
+    chunks = deque(items[i : i + size] for i in range(0, len(items), size))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
+    running: deque[tuple[list[str], Future]] = deque()
+    try:
+        while chunks or running:
+            while chunks and len(running) < jobs * 4:
+                chunk = chunks.popleft()
+                running.append((chunk, pool.submit(_run_chunk, function, chunk)))
+            chunk, future = running.popleft()
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                lost = [chunk] + [c for c, _ in running]
+                running.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
+                if len(chunk) == 1:  # it died on this item alone: that item is the cause
+                    yield on_crash(chunk[0], "a worker process died evaluating it (killed, or crashed)")
+                    lost = lost[1:]
+                chunks.extendleft(reversed([[item] for c in lost for item in c]))
+                continue
+            yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -207,7 +246,7 @@ def run_audit(
         if csv_output and csv_file.tell() == 0:
             table.writerow(CSV_COLUMNS)
         try:
-            for entry in parallel_map(evaluate_file, _start_worker, (settings,), todo, jobs):
+            for entry in parallel_map(evaluate_file, _start_worker, (settings,), todo, jobs, _crashed):
                 decisions = entry.pop("decisions", [])
                 for decision in decisions:
                     decisions_log.write(json.dumps({"file": entry["file"], **decision}, sort_keys=True) + "\n")

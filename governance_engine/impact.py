@@ -62,7 +62,8 @@ def run_impact(paths: list[str], settings: ImpactSettings, jobs: int | None = No
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     changes: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
-    for result in parallel_map(compare_file, _start, (settings,), files, jobs):
+    crashed = lambda path, reason: {"file": path, "error": f"{path}: {reason}"}  # noqa: E731
+    for result in parallel_map(compare_file, _start, (settings,), files, jobs, crashed):
         if "error" in result:
             failed.append({"file": result["file"], "error": result["error"]})
         changes.extend(result.get("changes", []))
