@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .decide.decisions import Assignment, decide
+from .decide.decisions import Assignment, decide, withhold_blocked_approvals
+from .decide.rollup import RollUp
 from .errors import Location, StateError, UsageError
 from .evaluate.common import Evaluator, Finding, Scope
 from .evaluate.reference import ReferenceEvaluator
@@ -19,7 +20,7 @@ from .evaluate.snapshot import SnapshotEvaluator
 from .language import ast
 from .language.packs import FAMILY, Pack, load_pack
 from .outcomes import BLOCKING, PMO_ORDER, Outcome, PmoType, strength
-from .report.model import InputRef, PackRef, ProjectSummary, Report
+from .report.model import Decision, InputRef, PackRef, ProjectSummary, Report
 from .state.index import StateIndex
 from .state.load import load_state_bytes, state_from_dict
 from .subjects import assign_subjects
@@ -81,6 +82,7 @@ class Engine:
         self._rete: dict[str, Evaluator] = {
             name: evaluator for name, evaluator in self._evaluators.items() if evaluator.name == "rete"
         }
+        self._snapshots: dict[str, SnapshotEvaluator] = {}
         self.needs_schedule = any(
             isinstance(e, ast.Attr) and e.name in SCHEDULE_ATTRIBUTES
             for p in loaded
@@ -138,6 +140,30 @@ class Engine:
                 findings.extend(self._evaluators[pack.name].evaluate(index, as_of, Scope(ids)))
         return findings, assignments
 
+    def roll_up(
+        self, index: StateIndex, as_of: date, decisions: list[Decision], assignments: dict[str, Assignment]
+    ) -> list[Decision]:
+        """Roll-up rules (gates held by blocking decisions below them) read the decisions of
+        the other rules, so they run after those are decided, on the compiled form."""
+        packs = [p for p in self.packs if any(r.rolls_up and r.in_force(as_of) for r in p.rules)]
+        if not packs:
+            return decisions
+        rollup = RollUp(index, decisions)
+        findings: list[Finding] = []
+        for pack in packs:
+            ids = frozenset(s for s, a in assignments.items() if a.pack is pack)
+            evaluator = self._evaluators[pack.name]
+            if not isinstance(evaluator, SnapshotEvaluator | ReferenceEvaluator):
+                evaluator = self._snapshot_for(pack)
+            findings.extend(evaluator.evaluate(index, as_of, Scope(ids), rollup))
+        return withhold_blocked_approvals(decisions + decide(index, as_of, findings, assignments, rollup))
+
+    def _snapshot_for(self, pack: Pack) -> SnapshotEvaluator:
+        with self._lock:
+            if pack.name not in self._snapshots:
+                self._snapshots[pack.name] = SnapshotEvaluator(pack)
+            return self._snapshots[pack.name]
+
     def evaluate(
         self,
         state: StateIndex | str | Path | bytes | dict[str, Any],
@@ -150,7 +176,7 @@ class Engine:
         forced = PmoType(pmo_type) if pmo_type else None
         when = as_of or index.as_of or date.today()
         findings, assignments = self.findings(index, when, forced)
-        decisions = decide(index, when, findings, assignments)
+        decisions = self.roll_up(index, when, decide(index, when, findings, assignments), assignments)
         used = sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs]
         used_packs = [p for p in self.packs if p.name in used]
         summary = {o.value: 0 for o in Outcome}

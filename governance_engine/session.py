@@ -68,6 +68,7 @@ class Session:
         }
         self.assignments: dict[str, Assignment] = {}
         self._decisions: list[Decision] = []
+        self._rule_decisions: list[Decision] = []  # before roll-ups, which are redone on every change
         self._refresh(self._assign(self.index), set(), full=True, touched=set())
 
     def decisions(self) -> list[Decision]:
@@ -139,10 +140,11 @@ class Session:
             }
             redo = candidates | {s for s in assignments if index.project_of(s) in projects}
             redo |= {d.subject for d in self._decisions if d.action is not None and d.action.owner in touched}
-        kept = [d for d in self._decisions if d.subject not in redo and d.subject in assignments]
+        kept = [d for d in self._rule_decisions if d.subject not in redo and d.subject in assignments]
         fresh = decide(index, self.as_of, [f for f in findings if f.subject in redo], assignments)
         self.assignments = assignments
-        self._decisions = sorted(kept + fresh, key=Decision.sort_key)
+        self._rule_decisions = sorted(kept + fresh, key=Decision.sort_key)
+        self._decisions = self.engine.roll_up(index, self.as_of, self._rule_decisions, assignments)
 
 
 def _schedule_of(node) -> tuple:

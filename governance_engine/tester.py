@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .decide.rollup import RollUp
 from .engine import Engine
 from .errors import GovernanceError, Location, RulesetError
 from .evaluate.coverage import Coverage
@@ -170,7 +171,7 @@ def run_file(
             if coverage is not None:
                 coverage.declare([r for p in engine.packs for r in p.rules])
                 _, assignments = engine.findings(index, report.as_of, case.pmo_type)
-                coverage.observe(index, report.as_of, assignments)
+                coverage.observe(index, report.as_of, assignments, RollUp(index, report.decisions))
         except GovernanceError as error:
             result.failures = [f"error: {error}"]
         result.seconds = time.perf_counter() - started

@@ -163,3 +163,22 @@ def test_engines_with_different_packs_and_threads_do_not_disturb_each_other():
     assert got == expected * 2
     assert got_supportive == expected_supportive
     assert got_rete == [family.evaluate(s).model_dump(exclude={"evaluator"}) for s in states]
+
+
+def test_a_program_gate_is_held_by_the_blocking_decisions_below_it(report):
+    g6 = decision(report, "G6", "g-prg-platform-2")
+    assert (g6.outcome, g6.pmo_type, g6.project) == (Outcome.required_action, PmoType.controlling, None)
+    blockers = {(b.subject, b.rule_id, b.outcome) for b in g6.blocked_by}
+    assert ("r-dl-extracts", "R1", Outcome.required_action) in blockers
+    assert ("i-nr-firmware", "R5", Outcome.required_action) in blockers
+    assert all(b.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection) for b in g6.blocked_by)
+    below = {"prj-api-gateway", "prj-data-lake", "prj-network-refresh"}
+    expected = {
+        (d.subject, d.rule_id)
+        for d in report.decisions
+        if d.project in below and d.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection)
+    }
+    assert {(b.subject, b.rule_id) for b in g6.blocked_by} == expected
+    assert g6.action.owner_name == "Claire Dubois"  # the program's sponsor
+    # its own documents are approved (G1 quiet) and its criteria hold, but no approval stands
+    assert [d.rule_id for d in report.decisions if d.subject == "g-prg-platform-2"] == ["G6"]

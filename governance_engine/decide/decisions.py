@@ -8,12 +8,14 @@ from datetime import date, timedelta
 
 from ..evaluate import values as v
 from ..evaluate.common import Finding
+from ..language import ast
 from ..language.packs import Pack
 from ..language.rules import Rule
 from ..outcomes import BLOCKING, Outcome, PmoType, capped
-from ..report.model import Action, Decision, Missing
+from ..report.model import Action, Blocker, Decision, Missing
 from ..state.index import Node, StateIndex
 from .evidence import Explainer
+from .rollup import RollUp
 
 OWNER_RELATIONS = {"manager": "manages", "sponsor": "sponsors", "owner": "owns"}
 
@@ -37,7 +39,8 @@ def _person(index: StateIndex, node_id: str | None, relation: str) -> Node | Non
 
 
 def resolve_owner(index: StateIndex, role: str, subject: Node, project: str | None) -> Node | None:
-    """The person who must act: the subject's own manager/sponsor/owner, else the project's."""
+    """The person who must act: the subject's own manager/sponsor/owner, else that of its
+    project (or, outside any project, of the program or portfolio that contains it)."""
     if role == "pmo_lead":
         leads = [p for p in index.of_type("person") if p.attrs.get("role") == "pmo_lead"]
         return leads[0] if leads else None
@@ -47,8 +50,11 @@ def resolve_owner(index: StateIndex, role: str, subject: Node, project: str | No
         named = subject.attrs.get("owner")
         if isinstance(named, str) and named in index.nodes:
             return index.nodes[named]
+    container = project or next((e.source for e in index.in_edges(subject.id, "contains")), None)
     return (
-        found or _person(index, project, relation) or (_person(index, project, "manages") if role == "owner" else None)
+        found
+        or _person(index, container, relation)
+        or (_person(index, container, "manages") if role == "owner" else None)
     )
 
 
@@ -64,7 +70,11 @@ def _action(index: StateIndex, rule: Rule, subject: Node, project: str | None, a
 
 
 def decide(
-    index: StateIndex, as_of: date, findings: list[Finding], assignments: dict[str, Assignment]
+    index: StateIndex,
+    as_of: date,
+    findings: list[Finding],
+    assignments: dict[str, Assignment],
+    rollup: RollUp | None = None,
 ) -> list[Decision]:
     explainers: dict[str, Explainer] = {}
     decisions: list[Decision] = []
@@ -77,7 +87,7 @@ def decide(
         outcome = Outcome.insufficient_evidence if finding.verdict is v.UNKNOWN else capped(wanted, where.pmo_type)
         explainer = explainers.get(where.pack.name)
         if explainer is None:
-            explainer = explainers[where.pack.name] = Explainer(index, as_of, list(where.pack.rules))
+            explainer = explainers[where.pack.name] = Explainer(index, as_of, list(where.pack.rules), rollup)
         ctx = explainer.context(rule, subject)
         missing = explainer.missing(rule, subject, ctx) if outcome is Outcome.insufficient_evidence else []
         if missing:
@@ -106,13 +116,30 @@ def decide(
                 guidance=rule.guidance,
                 evidence=explainer.evidence(rule, subject, ctx),
                 missing=[Missing(node=n, attribute=a) for n, a in missing],
+                blocked_by=_blockers(rule, subject, rollup),
             )
         )
-    return sorted(_withhold_blocked_approvals(decisions), key=Decision.sort_key)
+    return withhold_blocked_approvals(decisions)
 
 
-def _withhold_blocked_approvals(decisions: list[Decision]) -> list[Decision]:
+def _blockers(rule: Rule, subject: Node, rollup: RollUp | None) -> list[Blocker]:
+    """For a roll-up rule, the blocking decisions below its subject that it counted."""
+    if rollup is None or not rule.rolls_up:
+        return []
+    paths = [
+        e.path
+        for expr in rule.expressions()
+        for e in ast.walk(expr)
+        if isinstance(e, ast.Aggregate) and e.func == "blockers"
+    ]
+    found = {(d.subject, d.rule_id): d.outcome for path in paths for d in rollup.below(subject.id, path)}
+    return [Blocker(subject=s, rule_id=r, outcome=o) for (s, r), o in sorted(found.items())]
+
+
+def withhold_blocked_approvals(decisions: list[Decision]) -> list[Decision]:
     """A request is approved only when nothing blocks it and nothing about it is unknown;
     otherwise the blocking or insufficient-evidence decisions stand in its place."""
     held = {d.subject for d in decisions if d.outcome in BLOCKING or d.outcome is Outcome.insufficient_evidence}
-    return [d for d in decisions if not (d.outcome is Outcome.approval and d.subject in held)]
+    return sorted(
+        (d for d in decisions if not (d.outcome is Outcome.approval and d.subject in held)), key=Decision.sort_key
+    )

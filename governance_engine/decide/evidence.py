@@ -65,8 +65,8 @@ def display(value: Any) -> str:
 class Explainer:
     """Re-reads one subject with the reference interpreter to give evidence and missing data."""
 
-    def __init__(self, index: StateIndex, as_of: date, rules: list[Rule]) -> None:
-        self.index, self.as_of = index, as_of
+    def __init__(self, index: StateIndex, as_of: date, rules: list[Rule], rollup: Any = None) -> None:
+        self.index, self.as_of, self.rollup = index, as_of, rollup
         self.writers = {r.derive: r for r in rules if r.derive and r.in_force(as_of)}
         self.derived_names = frozenset(r.derive for r in rules if r.derive)
         self._derived: dict[str, dict[str, Any]] = {}
@@ -93,6 +93,7 @@ class Explainer:
 
     def context(self, rule: Rule, subject: Node) -> Context:
         ctx = Context(self.index, self.as_of, subject, self.derived_for(subject), rule, self.derived_names)
+        ctx.rollup = self.rollup
         for name, expr in rule.lets:
             ctx.lets[name] = evaluate_expr(expr, ctx, subject, None)
         return ctx

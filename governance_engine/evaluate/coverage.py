@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ..decide.decisions import Assignment
 from ..decide.evidence import Explainer
@@ -47,10 +48,11 @@ class Coverage:
         for rule in rules:
             self.rules.setdefault(rule.key, RuleCoverage(rule))
 
-    def observe(self, index: StateIndex, as_of: date, assignments: dict[str, Assignment]) -> None:
+    def observe(self, index: StateIndex, as_of: date, assignments: dict[str, Assignment], rollup: Any = None) -> None:
+        """`rollup` (the case's decisions) lets roll-up rules be observed too."""
         packs = {a.pack.name: a.pack for a in assignments.values()}
         for pack in packs.values():
-            explainer = Explainer(index, as_of, list(pack.rules))
+            explainer = Explainer(index, as_of, list(pack.rules), rollup)
             for rule in pack.rules_in_force(as_of):
                 entry = self.rules.setdefault(rule.key, RuleCoverage(rule))
                 for subject in index.of_type(rule.applies_to):

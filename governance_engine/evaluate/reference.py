@@ -29,6 +29,7 @@ class Context:
         self.index, self.as_of, self.subject, self.derived, self.rule = index, as_of, subject, derived, rule
         self.derived_names = derived_names
         self.lets: dict[str, Any] = {}
+        self.rollup: Any = None  # decide.rollup.RollUp, for roll-up rules only
 
     def attribute(self, node: Node, name: str) -> Any:
         """Derived facts are read only from what the rules derived (on the subject: the
@@ -88,6 +89,8 @@ def evaluate_expr(expr: ast.Expr, ctx: Context, node: Node, edge: Edge | None) -
             return v.index(evaluate_expr(b, ctx, node, edge), evaluate_expr(k, ctx, node, edge))
         case ast.Call(name=name, args=args):
             return v.call(name, [evaluate_expr(a, ctx, node, edge) for a in args], ctx.as_of)
+        case ast.Aggregate(func="blockers", path=path):
+            return v.UNKNOWN if ctx.rollup is None else len(ctx.rollup.below(node.id, path))
         case ast.Aggregate(func=func, path=path, where=where, value=value):
             reached = walk_path(ctx.index, node.id, path)
             verdicts = [
@@ -116,13 +119,18 @@ class ReferenceEvaluator:
         self.pack = pack
         self.derived_names = frozenset(r.derive for r in pack.rules if r.derive)
 
-    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING) -> list[Finding]:
+    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING, rollup: Any = None) -> list[Finding]:
+        """Every rule but roll-ups; with `rollup` (the decisions so far), only roll-ups."""
         derived: dict[str, dict[str, Any]] = {}
         findings = []
         for rule in self.pack.rules_in_force(as_of):
+            if rule.rolls_up != (rollup is not None):
+                continue
             for subject in scope.select(index.of_type(rule.applies_to)):
                 facts = derived.setdefault(subject.id, {})
-                verdict = evaluate_rule(rule, Context(index, as_of, subject, facts, rule, self.derived_names))
+                ctx = Context(index, as_of, subject, facts, rule, self.derived_names)
+                ctx.rollup = rollup
+                verdict = evaluate_rule(rule, ctx)
                 if rule.derive:
                     facts[rule.derive] = v.UNKNOWN if verdict is v.UNKNOWN else verdict is True
                 elif verdict is True or verdict is v.UNKNOWN:

@@ -261,7 +261,11 @@ class ReteEvaluator:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self.derived_names = frozenset(r.derive for r in pack.rules if r.derive)
-        self._rules = tuple(_CompiledRule(i, r, self.derived_names) for i, r in enumerate(pack.rules))
+        # roll-up rules read decisions, which exist only after the decide stage: the engine runs
+        # them afterwards, on the compiled snapshot form, under every evaluator
+        self._rules = tuple(
+            _CompiledRule(i, r, self.derived_names) for i, r in enumerate(r for r in pack.rules if not r.rolls_up)
+        )
         self._ruleset = f"governance_{pack.name}_{next(_names)}"
         self._run: _Run | None = None
         self._lock = threading.Lock()

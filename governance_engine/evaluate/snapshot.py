@@ -24,7 +24,7 @@ class _Ctx:
     """`visited`, when a set, collects every node a graph function looked at (the read set an
     incremental session needs); one-shot evaluation leaves it None."""
 
-    __slots__ = ("index", "as_of", "subject", "derived", "lets", "let_fns", "visited")
+    __slots__ = ("index", "as_of", "subject", "derived", "lets", "let_fns", "visited", "rollup")
 
     def __init__(self, index: StateIndex, as_of: date) -> None:
         self.index, self.as_of = index, as_of
@@ -33,6 +33,7 @@ class _Ctx:
         self.lets: dict[str, Any] = {}
         self.let_fns: dict[str, Compiled] = {}
         self.visited: set[str] | None = None
+        self.rollup: Any = None  # decide.rollup.RollUp, for roll-up rules only
 
 
 def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compiled:
@@ -173,6 +174,8 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
         case ast.Call(name=name, args=args):
             parts = tuple(sub(a) for a in args)
             return lambda ctx, node, edge: v.call(name, [p(ctx, node, edge) for p in parts], ctx.as_of)
+        case ast.Aggregate(func="blockers", path=path):
+            return lambda ctx, node, edge: UNKNOWN if ctx.rollup is None else len(ctx.rollup.below(node.id, path))
         case ast.Aggregate(func=func, path=path, where=where, value=value):
             return _aggregate(func, path, None if where is None else sub(where), None if value is None else sub(value))
     raise TypeError(f"unknown expression {type(expr).__name__}")
@@ -319,15 +322,17 @@ class SnapshotEvaluator:
         derived_names = frozenset(r.derive for r in pack.rules if r.derive)
         self._rules = tuple(_CompiledRule(rule, derived_names) for rule in pack.rules)
 
-    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING) -> list[Finding]:
+    def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING, rollup: Any = None) -> list[Finding]:
+        """Every rule but roll-ups; with `rollup` (the decisions so far), only roll-ups."""
         ctx = _Ctx(index, as_of)
+        ctx.rollup = rollup
         derived: dict[str, dict[str, Any]] = {}
         findings: list[Finding] = []
         subjects: dict[str, list[Node]] = {}
         scopes: dict[tuple[str, str], Any] = {}  # rules often share a scope: settle it once per subject
         for compiled in self._rules:
             rule = compiled.rule
-            if not rule.in_force(as_of):
+            if not rule.in_force(as_of) or rule.rolls_up != (rollup is not None):
                 continue
             if rule.applies_to not in subjects:
                 subjects[rule.applies_to] = scope.select(index.of_type(rule.applies_to))

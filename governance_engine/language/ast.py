@@ -130,7 +130,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Aggregate(Expr):
-    """A graph function over the nodes a path reaches: count, exists, all, sum, min, max, values."""
+    """A graph function over the nodes a path reaches: count, exists, all, sum, min, max,
+    values; and blockers, the blocking decisions on the projects below them (roll-up)."""
 
     func: str
     path: tuple[Step, ...]
@@ -154,6 +155,12 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         case Aggregate(where=w, value=v):
             return tuple(x for x in (w, v) if x is not None)
     return ()
+
+
+def reads_decisions(expr: Expr) -> bool:
+    """Whether an expression needs other subjects' decisions (a roll-up): such rules are
+    evaluated after the decide stage."""
+    return any(isinstance(e, Aggregate) and e.func == "blockers" for e in walk(expr))
 
 
 def walk(expr: Expr):

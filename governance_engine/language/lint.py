@@ -145,7 +145,8 @@ class _RuleChecker:
                     "exists": BOOL,
                     "all": BOOL,
                     "values": LIST,
-                }[func]
+                    "blockers": NUMBER,
+                }.get(func)
             case ast.Compare(op=op, left=left, right=right):
                 a, b = self.kind(left, scope, relation), self.kind(right, scope, relation)
                 if op in ("in", "notin"):

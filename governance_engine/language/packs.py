@@ -17,7 +17,7 @@ from ..errors import Location, RulesetError
 from ..outcomes import PMO_ORDER, Outcome, PmoType, strength
 from ..yaml_source import MarkedDocument, load_marked_yaml
 from .model import PackSpec, ParameterSpec, RulesetSpec
-from .rules import Rule, SourceRule, bind_rule, outcome_map, parse_rule, stratify
+from .rules import Rule, SourceRule, attributes_read, bind_rule, outcome_map, parse_rule, stratify
 
 MAX_RULE_FILE_BYTES = 2_000_000
 FAMILY = ("supportive", "controlling", "directive")
@@ -327,6 +327,12 @@ def _build(layer: _Layer, directory: Path) -> Pack:
         outcomes = layer.outcome_overrides.get(source.spec.id) or outcome_map(source.spec.outcome)
         rule = bind_rule(source, layer.values, outcomes, derived)
         _outcomes_escalate(rule)
+        if rule.rolls_up and (rule.derive or attributes_read(rule) & derived):
+            raise RulesetError(
+                f"rule {rule.id}: a roll-up rule (blockers()) runs after the others are decided; "
+                "it can neither derive facts nor read them",
+                rule.location,
+            )
         rules.append(rule)
     digest = hashlib.sha256()
     for name, raw in sorted(layer.files.items()):

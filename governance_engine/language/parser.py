@@ -149,6 +149,8 @@ class _ToAst(Transformer):
             raise _ExpressionError(f"{func}() needs a value: {func}(PATH, ATTRIBUTE)", meta.line, meta.column)
         if func not in AGGREGATES_NEEDING_VALUE and value is not None:
             raise _ExpressionError(f"{func}() takes no value argument", meta.line, meta.column)
+        if func == "blockers" and where is not None:
+            raise _ExpressionError("blockers() takes no filter: blockers(PATH)", meta.line, meta.column)
         if func == "all" and where is None:
             raise _ExpressionError("all() needs a condition: all(PATH where CONDITION)", meta.line, meta.column)
         return ast.Aggregate(func, path, where, value, span=_span(meta))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -58,6 +59,11 @@ class Rule:
         if self.unless is None:
             return self.condition
         return ast.And((self.condition, ast.Not(self.unless)))
+
+    @cached_property
+    def rolls_up(self) -> bool:
+        """A roll-up rule reads decisions on the projects below its subject (`blockers()`)."""
+        return any(ast.reads_decisions(e) for e in self.expressions())
 
     def in_force(self, as_of: date) -> bool:
         if self.effective_from and as_of < self.effective_from:

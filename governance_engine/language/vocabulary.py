@@ -43,7 +43,7 @@ CONTAINED = ("gate", "task", "milestone", "deliverable", "risk", "issue", "chang
 PERSON_TARGETS = ("project", "risk", "issue", "document", "gate", "change_request")
 RELATIONS: dict[str, set[tuple[str, str]]] = {
     "contains": {("portfolio", "program"), ("portfolio", "project"), ("program", "project")}
-    | {("project", t) for t in CONTAINED},
+    | {(c, t) for c in ("project", "program", "portfolio") for t in CONTAINED},
     "governs": {("pmo", t) for t in ("portfolio", "program", "project")},
     "depends_on": {
         ("task", "task"),

@@ -31,6 +31,9 @@ def render_table(report: Report) -> str:
             lines.append(
                 f"  {SYMBOL[d.outcome.value]} {d.outcome.value:<21} {d.rule_id:<6} {d.subject:<18} {d.message}"
             )
+            if d.blocked_by:
+                held = ", ".join(f"{b.rule_id} on {b.subject} ({b.outcome.value})" for b in d.blocked_by)
+                lines.append(f"      blocked by: {held}")
             if d.action:
                 owner = d.action.owner_name or d.action.owner or "unassigned"
                 lines.append(f"      action: {d.action.text} (owner {owner}, due {d.action.due.isoformat()})")

@@ -42,6 +42,14 @@ class Missing(_Model):
     attribute: str
 
 
+class Blocker(_Model):
+    """A blocking decision below a program or portfolio gate that holds it (roll-up)."""
+
+    subject: str
+    rule_id: str
+    outcome: Outcome
+
+
 class Decision(_Model):
     rule_id: str
     rule_version: int
@@ -57,6 +65,7 @@ class Decision(_Model):
     guidance: str | None = None
     evidence: dict[str, Any] = {}
     missing: list[Missing] = []
+    blocked_by: list[Blocker] = []
 
     def sort_key(self) -> tuple:
         return (self.project or "", self.subject, self.rule_id, self.rule_version, self.outcome.value)
