@@ -141,7 +141,13 @@ class Engine:
         return findings, assignments
 
     def roll_up(
-        self, index: StateIndex, as_of: date, decisions: list[Decision], assignments: dict[str, Assignment]
+        self,
+        index: StateIndex,
+        as_of: date,
+        decisions: list[Decision],
+        assignments: dict[str, Assignment],
+        *,
+        remedies: bool = False,
     ) -> list[Decision]:
         """Roll-up rules (gates held by blocking decisions below them) read the decisions of
         the other rules, so they run after those are decided, on the compiled form."""
@@ -156,7 +162,9 @@ class Engine:
             if not isinstance(evaluator, SnapshotEvaluator | ReferenceEvaluator):
                 evaluator = self._snapshot_for(pack)
             findings.extend(evaluator.evaluate(index, as_of, Scope(ids), rollup))
-        return withhold_blocked_approvals(decisions + decide(index, as_of, findings, assignments, rollup))
+        return withhold_blocked_approvals(
+            decisions + decide(index, as_of, findings, assignments, rollup, remedies=remedies)
+        )
 
     def _snapshot_for(self, pack: Pack) -> SnapshotEvaluator:
         with self._lock:
@@ -171,12 +179,16 @@ class Engine:
         as_of: date | None = None,
         *,
         source: str | None = None,
+        remedies: bool = False,
     ) -> Report:
+        """One state in, its report out. With `remedies`, each decision that fired also says
+        what single change would clear it."""
         index, digest = self.load(state, source)
         forced = PmoType(pmo_type) if pmo_type else None
         when = as_of or index.as_of or date.today()
         findings, assignments = self.findings(index, when, forced)
-        decisions = self.roll_up(index, when, decide(index, when, findings, assignments), assignments)
+        decided = decide(index, when, findings, assignments, remedies=remedies)
+        decisions = self.roll_up(index, when, decided, assignments, remedies=remedies)
         used = sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs]
         used_packs = [p for p in self.packs if p.name in used]
         summary = {o.value: 0 for o in Outcome}

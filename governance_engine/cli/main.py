@@ -76,12 +76,13 @@ def main() -> None:
     multiple=True,
     help="Exit 1 also on insufficient evidence.",
 )
+@click.option("--remedies", is_flag=True, help="Add to each decision the single changes that would clear it.")
 @reports_errors
-def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on) -> None:
+def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on, remedies) -> None:
     """Evaluate one project-state file. Exit 0: nothing blocking; 1: a required action,
     escalation or rejection; 2: bad usage or invalid input."""
     engine = Engine(list(packs) or None, evaluator=evaluator)
-    report = engine.evaluate(state, pmo_type=pmo_type, as_of=as_of)
+    report = engine.evaluate(state, pmo_type=pmo_type, as_of=as_of, remedies=remedies)
     click.echo(report.to_json() if fmt == "json" else render_table(report), nl=False)
     failing = set(BLOCKING)
     if "insufficient_evidence" in fail_on:

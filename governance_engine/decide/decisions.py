@@ -12,9 +12,10 @@ from ..language import ast
 from ..language.packs import Pack
 from ..language.rules import Rule
 from ..outcomes import BLOCKING, Outcome, PmoType, capped
-from ..report.model import Action, Blocker, Decision, Missing
+from ..report.model import Action, Blocker, Decision, Missing, Remedy
 from ..state.index import Node, StateIndex
 from .evidence import Explainer
+from .remedies import RemedyFinder
 from .rollup import RollUp
 
 OWNER_RELATIONS = {"manager": "manages", "sponsor": "sponsors", "owner": "owns"}
@@ -75,7 +76,11 @@ def decide(
     findings: list[Finding],
     assignments: dict[str, Assignment],
     rollup: RollUp | None = None,
+    *,
+    remedies: bool = False,
 ) -> list[Decision]:
+    """With `remedies`, each decision that fired carries the changes that would clear it
+    (a search per decision: asked for, not computed on every evaluation)."""
     explainers: dict[str, Explainer] = {}
     decisions: list[Decision] = []
     for finding in findings:
@@ -117,9 +122,19 @@ def decide(
                 evidence=explainer.evidence(rule, subject, ctx),
                 missing=[Missing(node=n, attribute=a) for n, a in missing],
                 blocked_by=_blockers(rule, subject, rollup),
+                remedies=_remedies(index, as_of, where.pack, rule, subject, rollup)
+                if remedies and not missing and outcome is not Outcome.approval
+                else [],
             )
         )
     return withhold_blocked_approvals(decisions)
+
+
+def _remedies(
+    index: StateIndex, as_of: date, pack: Pack, rule: Rule, subject: Node, rollup: RollUp | None
+) -> list[Remedy]:
+    finder = RemedyFinder(index, as_of, list(pack.rules), rollup)
+    return [Remedy(**found) for found in finder.remedies(rule, subject)]
 
 
 def _blockers(rule: Rule, subject: Node, rollup: RollUp | None) -> list[Blocker]:

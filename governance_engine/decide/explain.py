@@ -3,6 +3,7 @@ part, with the values each part saw and, for graph functions, the related nodes 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from ..language import ast
 from ..language.unparse import unparse
 from ..state.index import Node
 from .evidence import Explainer, json_value
+from .remedies import RemedyFinder
 
 
 @dataclass
@@ -38,6 +40,7 @@ class SubjectTrace:
     scope: Trace | None
     body: Trace | None
     lets: dict[str, Any] = field(default_factory=dict)
+    remedies: list[str] = field(default_factory=list)
 
 
 def _shown(value: Any) -> Any:
@@ -82,6 +85,11 @@ def explain(
                     continue
                 ctx = explainer.context(rule, node)
                 verdict = evaluate_rule(rule, ctx)
+                remedies = (
+                    [_in_words(r, node) for r in RemedyFinder(index, when, list(pack.rules)).remedies(rule, node)]
+                    if verdict is True
+                    else []
+                )
                 traces.append(
                     SubjectTrace(
                         rule_id=rule.id,
@@ -97,9 +105,26 @@ def explain(
                         scope=None if rule.scope is None else trace(rule.scope, ctx, node),
                         body=None if verdict is None else trace(rule.body, ctx, node),
                         lets={name: _shown(value) for name, value in ctx.lets.items()},
+                        remedies=remedies,
                     )
                 )
     return traces
+
+
+def _in_words(remedy: dict[str, Any], subject: Node) -> str:
+    """'actual_cost at most 444,444' or 'add an edge (person) -owns-> r-1'."""
+    if "add_edge" in remedy:
+        edge = remedy["add_edge"]
+        if "source_type" in edge:
+            return f"add an edge ({edge['source_type']}) -{edge['relation']}-> {subject.id}"
+        return f"add an edge {subject.id} -{edge['relation']}-> ({edge['target_type']})"
+    current = subject.attrs.get(remedy["attribute"])
+    bound = "at least" if current is not None and remedy["value"] > current else "at most"
+    return f"{remedy['attribute']} {bound} {remedy['value']:,}"
+
+
+def _literal(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool | type(None)) else repr(value)
 
 
 def render_trace(traces: list[SubjectTrace]) -> str:
@@ -108,7 +133,7 @@ def render_trace(traces: list[SubjectTrace]) -> str:
     def show(part: Trace, depth: int) -> None:
         extras = ""
         if part.reads:
-            extras += "  [" + ", ".join(f"{k}={val!r}" for k, val in part.reads.items()) + "]"
+            extras += "  [" + ", ".join(f"{k}={_literal(val)}" for k, val in part.reads.items()) + "]"
         if part.related or (
             part.text.startswith(("count(", "exists(", "sum(", "all(", "values(", "min(", "max(")) and not part.parts
         ):
@@ -132,5 +157,7 @@ def render_trace(traces: list[SubjectTrace]) -> str:
         if item.body is not None:
             lines.append("  condition:")
             show(item.body, 2)
+        if item.remedies:
+            lines.append("  cleared by any one of: " + "; or ".join(item.remedies))
         lines.append("")
     return "\n".join(lines) or "no candidate subjects\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ..outcomes import Outcome, PmoType
 
@@ -50,6 +50,19 @@ class Blocker(_Model):
     outcome: Outcome
 
 
+class Remedy(_Model):
+    """One change that, on its own, clears the decision: an attribute's value, or an edge."""
+
+    node: str | None = None
+    attribute: str | None = None
+    value: Any = None
+    add_edge: dict[str, str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler):
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
 class Decision(_Model):
     rule_id: str
     rule_version: int
@@ -66,6 +79,7 @@ class Decision(_Model):
     evidence: dict[str, Any] = {}
     missing: list[Missing] = []
     blocked_by: list[Blocker] = []
+    remedies: list[Remedy] = []
 
     def sort_key(self) -> tuple:
         return (self.project or "", self.subject, self.rule_id, self.rule_version, self.outcome.value)
