@@ -10,7 +10,7 @@ import contextlib
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,33 @@ def _literal_kind(value: Any) -> AttributeKind | None:
     return None
 
 
+def _version_gaps(pack: Pack) -> list[Diagnostic]:
+    """Days on which no version of a rule is in force, between two of its versions (overlaps
+    are load errors)."""
+    by_id: dict[str, list[Rule]] = {}
+    for rule in pack.rules:
+        by_id.setdefault(rule.id, []).append(rule)
+    found = []
+    for rule_id, versions in by_id.items():
+        versions.sort(key=lambda r: r.effective_from or date.min)
+        for earlier, later in zip(versions, versions[1:], strict=False):
+            if (
+                earlier.effective_until
+                and later.effective_from
+                and (later.effective_from - earlier.effective_until).days > 1
+            ):
+                found.append(
+                    _diagnostic(
+                        later.location,
+                        "warning",
+                        f"rule {rule_id}: no version is in force from {earlier.effective_until + timedelta(days=1)} "
+                        f"to {later.effective_from - timedelta(days=1)} (between versions {earlier.version} and {later.version})",
+                        "version-gap",
+                    )
+                )
+    return found
+
+
 def _tested_rule_ids(directories: set[Path]) -> set[str]:
     ids: set[str] = set()
     for directory in directories:
@@ -320,6 +347,7 @@ def lint(paths: list[Path]) -> tuple[list[Diagnostic], bool]:
             continue
         for rule in pack.rules:
             _RuleChecker(pack, rule, found).check()
+        found.extend(_version_gaps(pack))
         homes = {Path(r.location.file).parent for r in pack.rules if r.location.file} | {shipped_root() / "rulesets"}
         if target.is_dir():
             homes.add(target)

@@ -163,3 +163,17 @@ def test_the_shipped_packs_have_no_errors():
     diagnostics, unreadable = lint([root / "rulesets", root / "supportive", root / "controlling", root / "directive"])
     assert not unreadable
     assert [str(d) for d in diagnostics if d.level == "error"] == []
+
+
+def test_a_gap_between_versions_is_reported(tmp_path: Path):
+    gapped = """\
+    ruleset: v
+    version: '1'
+    rules:
+      - {id: A, version: 1, effective_until: 2026-06-30, title: a, applies_to: project, condition: cpi < 1, outcome: warning}
+      - {id: A, version: 2, effective_from: 2026-07-15, title: a, applies_to: project, condition: cpi < 0.9, outcome: warning}
+    """
+    diagnostics, _ = lint([write(tmp_path, "v.yaml", gapped)])
+    [gap] = by_code(diagnostics, "version-gap")
+    assert gap.message == "rule A: no version is in force from 2026-07-01 to 2026-07-14 (between versions 1 and 2)"
+    assert (gap.line, gap.level) == (5, "warning")
