@@ -27,7 +27,7 @@ def audit(*args: str):
 
 def test_a_broken_input_is_recorded_and_the_run_goes_on(portfolio, tmp_path):
     result = audit(str(portfolio), "--out", str(tmp_path), "--jobs", "1", "--format", "csv")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["complete"] is True and report["inputs"] == 25 and report["evaluated"] == 24
     assert [f["file"] for f in report["failed"]] == [str(portfolio / "broken.json")]
@@ -69,7 +69,7 @@ def test_resume_finishes_an_interrupted_run_without_redoing_done_files(portfolio
     ]
     (partial / "decisions.jsonl").write_text("".join(decisions + orphans))
     result = audit(str(portfolio), "--out", str(partial), "--jobs", "1", "--resume")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     for name in ("decisions.jsonl", "files.jsonl", "report.json"):
         assert (partial / name).read_bytes() == (full / name).read_bytes(), name
 

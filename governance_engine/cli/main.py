@@ -202,7 +202,8 @@ def schema(document) -> None:
 @reports_errors
 def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, quiet) -> None:
     """Evaluate many state files (files, folders, globs) in parallel. Exit 0: nothing blocking;
-    1: blocking decisions; 2: some inputs could not be evaluated (recorded in the report)."""
+    1: blocking decisions; 2: bad usage; 3: some inputs could not be evaluated (each recorded
+    in the report with its error)."""
     settings = AuditSettings(tuple(packs) or None, evaluator, pmo_type, as_of)
     total = len(discover_states(list(paths)))
     show = not quiet and sys.stderr.isatty()
@@ -218,7 +219,7 @@ def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, 
     click.echo(f"{result.files} files, {len(result.failed)} failed: {counts} -> {out}")
     for failure in result.failed[:20]:
         click.echo(f"  failed: {failure['error']}", err=True)
-    sys.exit(2 if result.failed else 1 if result.blocking else 0)
+    sys.exit(3 if result.failed else 1 if result.blocking else 0)
 
 
 @main.command("lint")
@@ -288,4 +289,4 @@ def impact_command(paths, before, after, pmo_type, as_of, jobs, fmt) -> None:
             for c in result["changes"]
         ]
         click.echo("\n".join([describe(result), "", *([header] if header else []), *rows]))
-    sys.exit(2 if result["failed"] else 0)
+    sys.exit(3 if result["failed"] else 0)
