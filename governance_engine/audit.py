@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .decide.waivers import load_waivers
 from .engine import Engine, pack_ref
 from .errors import GovernanceError, UsageError
 from .outcomes import BLOCKING, Outcome
@@ -71,14 +72,17 @@ class AuditSettings:
     evaluator: str
     pmo_type: str | None
     as_of: date | None
+    waivers: str | None = None
 
 
 _engine: Engine | None = None
 _settings: AuditSettings | None = None
+_waivers: list | None = None
 
 
 def _start_worker(settings: AuditSettings) -> None:
-    global _engine, _settings
+    global _engine, _settings, _waivers
+    _waivers = load_waivers(settings.waivers) if settings.waivers else None
     _engine, _settings = (
         Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator),
         settings,
@@ -89,7 +93,7 @@ def evaluate_file(path: str) -> dict[str, Any]:
     """One input, in a worker: its decisions as JSON lines, or the error that stopped it."""
     assert _engine is not None and _settings is not None
     try:
-        report = _engine.evaluate(path, pmo_type=_settings.pmo_type, as_of=_settings.as_of)
+        report = _engine.evaluate(path, pmo_type=_settings.pmo_type, as_of=_settings.as_of, waivers=_waivers)
     except GovernanceError as error:
         return {"file": path, "status": "error", "error": str(error)}
     except Exception as error:  # an evaluator bug must not stop the run: record it
@@ -113,7 +117,7 @@ def _crashed(path: str, reason: str) -> dict[str, Any]:
 class AuditResult:
     files: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
-    summary: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
+    summary: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome} | {"waived": 0})
     complete: bool = False
 
     @property
@@ -180,28 +184,38 @@ def parallel_map(
         yield from map(function, items)
         return
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
+
     size = max(1, min(32, len(items) // (jobs * 8) or 1))
     chunks = deque(items[i : i + size] for i in range(0, len(items), size))
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
+    suspects: deque[str] = deque()  # items a dead worker may have been on: run one at a time
+    pool = new_pool()
     running: deque[tuple[list[str], Future]] = deque()
     try:
-        while chunks or running:
-            while chunks and len(running) < jobs * 4:
-                chunk = chunks.popleft()
-                running.append((chunk, pool.submit(_run_chunk, function, chunk)))
-            chunk, future = running.popleft()
+        while suspects or chunks or running:
             try:
-                results = future.result()
+                while not running and suspects:
+                    item = suspects[0]
+                    running.append(([item], pool.submit(_run_chunk, function, [item])))
+                while not suspects and chunks and len(running) < jobs * 4:
+                    running.append((chunks[0], pool.submit(_run_chunk, function, chunks[0])))
+                    chunks.popleft()
+                results = running[0][1].result()
             except BrokenProcessPool:
-                lost = [chunk] + [c for c, _ in running]
+                lone = suspects and len(running) == 1 and running[0][0] == [suspects[0]]
+                lost = [item for chunk, _ in running for item in chunk if not (lone and item == suspects[0])]
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
-                if len(chunk) == 1:  # it died on this item alone: that item is the cause
-                    yield on_crash(chunk[0], "a worker process died evaluating it (killed, or crashed)")
-                    lost = lost[1:]
-                chunks.extendleft(reversed([[item] for c in lost for item in c]))
+                pool = new_pool()
+                if lone:  # it died on this item alone: that item is the cause
+                    yield on_crash(suspects.popleft(), "a worker process died evaluating it (killed, or crashed)")
+                suspects.extendleft(reversed([item for item in lost if item not in suspects]))
                 continue
+            chunk, _ = running.popleft()
+            if suspects and chunk == [suspects[0]]:
+                suspects.popleft()
             yield from results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -226,6 +240,8 @@ def run_audit(
     files = [str(p) for p in discover(paths)]
     out.mkdir(parents=True, exist_ok=True)
     engine = Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator)
+    if settings.waivers:
+        load_waivers(settings.waivers)  # a malformed file is refused before any work
     if not resume:
         for name in ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json"):
             (out / name).unlink(missing_ok=True)
@@ -287,6 +303,7 @@ def _report(engine: Engine, settings: AuditSettings, result: AuditResult, total:
         "evaluator": settings.evaluator,
         "as_of": settings.as_of.isoformat() if settings.as_of else "from each state file",
         "pmo_type": settings.pmo_type,
+        "waivers": settings.waivers,
         "packs": [pack_ref(p).model_dump(mode="json") for p in engine.packs],
         "complete": result.complete,
         "inputs": total,

@@ -13,6 +13,7 @@ from typing import Any
 from . import __version__
 from .decide.decisions import Assignment, decide, withhold_blocked_approvals
 from .decide.rollup import RollUp
+from .decide.waivers import WaiverSpec, apply_waivers, covering
 from .errors import Location, StateError, UsageError
 from .evaluate.common import Evaluator, Finding, Scope
 from .evaluate.reference import ReferenceEvaluator
@@ -148,13 +149,14 @@ class Engine:
         assignments: dict[str, Assignment],
         *,
         remedies: bool = False,
+        waivers: list[WaiverSpec] | None = None,
     ) -> list[Decision]:
         """Roll-up rules (gates held by blocking decisions below them) read the decisions of
         the other rules, so they run after those are decided, on the compiled form."""
         packs = [p for p in self.packs if any(r.rolls_up and r.in_force(as_of) for r in p.rules)]
         if not packs:
             return decisions
-        rollup = RollUp(index, decisions)
+        rollup = RollUp(index, decisions, covering(waivers or [], as_of))
         findings: list[Finding] = []
         for pack in packs:
             ids = frozenset(s for s, a in assignments.items() if a.pack is pack)
@@ -162,9 +164,7 @@ class Engine:
             if not isinstance(evaluator, SnapshotEvaluator | ReferenceEvaluator):
                 evaluator = self._snapshot_for(pack)
             findings.extend(evaluator.evaluate(index, as_of, Scope(ids), rollup))
-        return withhold_blocked_approvals(
-            decisions + decide(index, as_of, findings, assignments, rollup, remedies=remedies)
-        )
+        return decisions + decide(index, as_of, findings, assignments, rollup, remedies=remedies)
 
     def _snapshot_for(self, pack: Pack) -> SnapshotEvaluator:
         with self._lock:
@@ -180,6 +180,7 @@ class Engine:
         *,
         source: str | None = None,
         remedies: bool = False,
+        waivers: list[WaiverSpec] | None = None,
     ) -> Report:
         """One state in, its report out. With `remedies`, each decision that fired also says
         what single change would clear it."""
@@ -188,12 +189,14 @@ class Engine:
         when = as_of or index.as_of or date.today()
         findings, assignments = self.findings(index, when, forced)
         decided = decide(index, when, findings, assignments, remedies=remedies)
-        decisions = self.roll_up(index, when, decided, assignments, remedies=remedies)
+        decided = self.roll_up(index, when, decided, assignments, remedies=remedies, waivers=waivers)
+        decisions, waiver_statuses = finalize(decided, waivers or [], when)
         used = sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs]
         used_packs = [p for p in self.packs if p.name in used]
-        summary = {o.value: 0 for o in Outcome}
+        summary = {o.value: 0 for o in Outcome} | {"waived": 0}
         for d in decisions:
             summary[d.outcome.value] += 1
+            summary["waived"] += d.waiver is not None
         projects = []
         for project in index.of_type("project"):
             where = assignments.get(project.id)
@@ -222,7 +225,15 @@ class Engine:
             summary=summary,
             projects=projects,
             decisions=decisions,
+            waivers=waiver_statuses,
         )
+
+
+def finalize(decisions: list[Decision], waivers: list[WaiverSpec], as_of: date) -> tuple[list[Decision], list]:
+    """Waivers marked (never removing a decision), then approvals withheld where something
+    unwaived blocks them."""
+    marked, statuses = apply_waivers(decisions, waivers, as_of)
+    return withhold_blocked_approvals(marked), statuses
 
 
 def _index_digest(index: StateIndex) -> str:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from .decide.decisions import Assignment, decide
+from .engine import finalize
 from .errors import Location, StateError
 from .evaluate.rete import ReteSession
 from .outcomes import PmoType
@@ -144,7 +145,9 @@ class Session:
         fresh = decide(index, self.as_of, [f for f in findings if f.subject in redo], assignments)
         self.assignments = assignments
         self._rule_decisions = sorted(kept + fresh, key=Decision.sort_key)
-        self._decisions = self.engine.roll_up(index, self.as_of, self._rule_decisions, assignments)
+        self._decisions = finalize(
+            self.engine.roll_up(index, self.as_of, self._rule_decisions, assignments), [], self.as_of
+        )[0]
 
 
 def _schedule_of(node) -> tuple:

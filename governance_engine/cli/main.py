@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from .. import __version__
 from ..audit import AuditSettings, run_audit
 from ..audit import discover as discover_states
+from ..decide.waivers import load_waivers
 from ..engine import Engine
 from ..errors import GovernanceError
 from ..evaluate.coverage import Coverage
@@ -77,17 +78,19 @@ def main() -> None:
     help="Exit 1 also on insufficient evidence.",
 )
 @click.option("--remedies", is_flag=True, help="Add to each decision the single changes that would clear it.")
+@click.option("--waivers", type=click.Path(dir_okay=False), help="A waivers file: approved, dated exceptions.")
 @reports_errors
-def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on, remedies) -> None:
+def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on, remedies, waivers) -> None:
     """Evaluate one project-state file. Exit 0: nothing blocking; 1: a required action,
     escalation or rejection; 2: bad usage or invalid input."""
     engine = Engine(list(packs) or None, evaluator=evaluator)
-    report = engine.evaluate(state, pmo_type=pmo_type, as_of=as_of, remedies=remedies)
+    exceptions = load_waivers(waivers) if waivers else None
+    report = engine.evaluate(state, pmo_type=pmo_type, as_of=as_of, remedies=remedies, waivers=exceptions)
     click.echo(report.to_json() if fmt == "json" else render_table(report), nl=False)
     failing = set(BLOCKING)
     if "insufficient_evidence" in fail_on:
         failing.add(Outcome.insufficient_evidence)
-    sys.exit(1 if any(d.outcome in failing for d in report.decisions) else 0)
+    sys.exit(1 if any(d.outcome in failing and d.waiver is None for d in report.decisions) else 0)
 
 
 @main.command("test")
@@ -199,12 +202,13 @@ def schema(document) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("audit-out"), show_default=True)
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out without evaluating done files again.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--waivers", type=click.Path(dir_okay=False), help="A waivers file applied to every input.")
 @reports_errors
-def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, quiet) -> None:
+def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, quiet, waivers) -> None:
     """Evaluate many state files (files, folders, globs) in parallel. Exit 0: nothing blocking;
     1: blocking decisions; 2: bad usage; 3: some inputs could not be evaluated (each recorded
     in the report with its error)."""
-    settings = AuditSettings(tuple(packs) or None, evaluator, pmo_type, as_of)
+    settings = AuditSettings(tuple(packs) or None, evaluator, pmo_type, as_of, waivers)
     total = len(discover_states(list(paths)))
     show = not quiet and sys.stderr.isatty()
     with click.progressbar(length=total, label="evaluating", file=sys.stderr if show else open(os.devnull, "w")) as bar:
@@ -225,13 +229,16 @@ def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, 
 @main.command("lint")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def lint_command(paths, fmt) -> None:
+@click.option(
+    "--waivers", type=click.Path(dir_okay=False, path_type=Path), help="Also check a waivers file against these packs."
+)
+def lint_command(paths, fmt, waivers) -> None:
     """Check rulesets and packs: schema, vocabulary (did you mean ...), kinds of values,
     paths, messages, authority caps, versions, tighten-only layering and untested rules.
     Exit 0: clean or warnings only; 1: errors; 2: unreadable input."""
     import json
 
-    diagnostics, unreadable = lint(list(paths))
+    diagnostics, unreadable = lint(list(paths), waivers)
     if fmt == "json":
         click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2))
     else:

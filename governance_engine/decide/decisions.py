@@ -127,7 +127,7 @@ def decide(
                 else [],
             )
         )
-    return withhold_blocked_approvals(decisions)
+    return sorted(decisions, key=Decision.sort_key)
 
 
 def _remedies(
@@ -152,9 +152,13 @@ def _blockers(rule: Rule, subject: Node, rollup: RollUp | None) -> list[Blocker]
 
 
 def withhold_blocked_approvals(decisions: list[Decision]) -> list[Decision]:
-    """A request is approved only when nothing blocks it and nothing about it is unknown;
-    otherwise the blocking or insufficient-evidence decisions stand in its place."""
-    held = {d.subject for d in decisions if d.outcome in BLOCKING or d.outcome is Outcome.insufficient_evidence}
+    """A request is approved only when nothing unwaived blocks it and nothing about it is
+    unknown; otherwise the blocking or insufficient-evidence decisions stand in its place."""
+    held = {
+        d.subject
+        for d in decisions
+        if d.waiver is None and (d.outcome in BLOCKING or d.outcome is Outcome.insufficient_evidence)
+    }
     return sorted(
         (d for d in decisions if not (d.outcome is Outcome.approval and d.subject in held)), key=Decision.sort_key
     )

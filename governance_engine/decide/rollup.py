@@ -14,11 +14,12 @@ from ..state.index import StateIndex
 class RollUp:
     """The blocking decisions of one evaluation, by project."""
 
-    def __init__(self, index: StateIndex, decisions: list[Decision]) -> None:
+    def __init__(self, index: StateIndex, decisions: list[Decision], waived=lambda decision: False) -> None:
+        """`waived(decision)` tells the decisions an exception covers: they hold nothing."""
         self.index = index
         self.by_project: dict[str, list[Decision]] = {}
         for decision in decisions:
-            if decision.outcome in BLOCKING and decision.project is not None:
+            if decision.outcome in BLOCKING and decision.project is not None and not waived(decision):
                 self.by_project.setdefault(decision.project, []).append(decision)
 
     def below(self, start: str, path: tuple[ast.Step, ...]) -> list[Decision]:

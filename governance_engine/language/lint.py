@@ -334,10 +334,40 @@ def _load(target: Path) -> Pack:
     return load_pack(target)
 
 
-def lint(paths: list[Path]) -> tuple[list[Diagnostic], bool]:
+def lint_waivers(path: Path, known_rules: set[str], today: date) -> list[Diagnostic]:
+    """A waiver for a rule no linted pack has can never match; an expired one is dead weight."""
+    from ..decide.waivers import load_waivers
+
+    found = []
+    doc = load_marked_yaml(path.read_text(encoding="utf-8"), str(path), RulesetError)
+    for number, waiver in enumerate(load_waivers(path)):
+        where = doc.locate(("waivers", number))
+        if waiver.rule not in known_rules:
+            found.append(
+                _diagnostic(
+                    where,
+                    "warning",
+                    f"waiver for unknown rule {waiver.rule!r}: it matches nothing{_suggest(waiver.rule, known_rules)}",
+                    "unmatched-waiver",
+                )
+            )
+        if waiver.expires < today:
+            found.append(
+                _diagnostic(
+                    where,
+                    "warning",
+                    f"waiver of {waiver.rule} expired on {waiver.expires.isoformat()}",
+                    "expired-waiver",
+                )
+            )
+    return found
+
+
+def lint(paths: list[Path], waivers: Path | None = None, today: date | None = None) -> tuple[list[Diagnostic], bool]:
     """All diagnostics, sorted, and whether some input could not be read at all."""
     found: list[Diagnostic] = []
     unreadable = False
+    known_rules: set[str] = set()
     for target in paths:
         try:
             pack = _load(target)
@@ -345,6 +375,7 @@ def lint(paths: list[Path]) -> tuple[list[Diagnostic], bool]:
             unreadable |= error.message.startswith(UNREADABLE)
             found.append(_diagnostic(error.location, "error", error.message, "load"))
             continue
+        known_rules |= {rule.id for rule in pack.rules}
         for rule in pack.rules:
             _RuleChecker(pack, rule, found).check()
         found.extend(_version_gaps(pack))
@@ -362,4 +393,11 @@ def lint(paths: list[Path]) -> tuple[list[Diagnostic], bool]:
                         "untested-rule",
                     )
                 )
+    if waivers is not None:
+        try:
+            found.extend(lint_waivers(waivers, known_rules, today or date.today()))
+        except (OSError, RulesetError) as error:
+            unreadable = True
+            location = error.location if isinstance(error, RulesetError) else Location(file=str(waivers))
+            found.append(_diagnostic(location, "error", str(getattr(error, "message", error)), "load"))
     return sorted(set(found)), unreadable

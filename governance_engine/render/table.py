@@ -31,6 +31,10 @@ def render_table(report: Report) -> str:
             lines.append(
                 f"  {SYMBOL[d.outcome.value]} {d.outcome.value:<21} {d.rule_id:<6} {d.subject:<18} {d.message}"
             )
+            if d.waiver:
+                lines.append(
+                    f"      waived until {d.waiver.expires.isoformat()} by {d.waiver.approved_by}: {d.waiver.justification}"
+                )
             if d.blocked_by:
                 held = ", ".join(f"{b.rule_id} on {b.subject} ({b.outcome.value})" for b in d.blocked_by)
                 lines.append(f"      blocked by: {held}")
@@ -38,6 +42,9 @@ def render_table(report: Report) -> str:
                 owner = d.action.owner_name or d.action.owner or "unassigned"
                 lines.append(f"      action: {d.action.text} (owner {owner}, due {d.action.due.isoformat()})")
         lines.append("")
+    for status in report.waivers:
+        if status.status != "applied":
+            lines.append(f"waiver {status.number + 1} ({status.rule} for {status.target}): {status.status}")
     counts = ", ".join(f"{n} {k}" for k, n in report.summary.items() if n)
     lines.append(f"{len(report.decisions)} decisions: {counts or 'none'}")
     return "\n".join(lines) + "\n"

@@ -63,6 +63,22 @@ class Remedy(_Model):
         return {k: v for k, v in handler(self).items() if v is not None}
 
 
+class Waiver(_Model):
+    """The exception that covers a decision: it stays in the report, and no longer blocks."""
+
+    justification: str
+    approved_by: str
+    expires: date
+
+
+class WaiverStatus(_Model):
+    number: int
+    rule: str
+    target: str
+    status: Literal["applied", "expired", "unmatched"]
+    matched: int
+
+
 class Decision(_Model):
     rule_id: str
     rule_version: int
@@ -80,6 +96,7 @@ class Decision(_Model):
     missing: list[Missing] = []
     blocked_by: list[Blocker] = []
     remedies: list[Remedy] = []
+    waiver: Waiver | None = None
 
     def sort_key(self) -> tuple:
         return (self.project or "", self.subject, self.rule_id, self.rule_version, self.outcome.value)
@@ -106,6 +123,7 @@ class Report(_Model):
     summary: dict[str, int]
     projects: list[ProjectSummary]
     decisions: list[Decision]
+    waivers: list[WaiverStatus] = []
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -114,6 +132,8 @@ class Report(_Model):
 
     @property
     def blocking(self) -> bool:
+        """A required action, escalation or rejection that no waiver covers."""
         return any(
-            d.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection) for d in self.decisions
+            d.outcome in (Outcome.required_action, Outcome.escalation, Outcome.rejection) and d.waiver is None
+            for d in self.decisions
         )
