@@ -24,6 +24,7 @@ from ..generate import write_portfolio
 from ..language.lint import lint
 from ..outcomes import BLOCKING, Outcome, PmoType
 from ..render.table import render_table
+from ..scaffold import new_pack, new_rule
 from ..tester import discover, junit_xml, run_file
 
 PMO_TYPES = click.Choice([t.value for t in PmoType])
@@ -297,3 +298,43 @@ def impact_command(paths, before, after, pmo_type, as_of, jobs, fmt) -> None:
         ]
         click.echo("\n".join([describe(result), "", *([header] if header else []), *rows]))
     sys.exit(3 if result["failed"] else 0)
+
+
+@main.group("new")
+def new_group() -> None:
+    """Scaffolding: a rule or a pack with test cases beside it, passing from the start."""
+
+
+@new_group.command("rule")
+@click.argument("rule_id")
+@click.option(
+    "--module",
+    "module_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The ruleset file to add the rule to (created if absent).",
+)
+@click.option("--title", default="Describe what the rule checks", show_default=True)
+@reports_errors
+def new_rule_command(rule_id, module_file, title) -> None:
+    """Add a rule to a ruleset file, with a firing case and a near miss in tests/ beside it."""
+    for path in new_rule(module_file, rule_id, title):
+        click.echo(f"wrote {path}")
+
+
+@new_group.command("pack")
+@click.argument("name")
+@click.option("--extends", help="A shipped pack (supportive, controlling, directive) or a sibling pack directory.")
+@click.option("--pmo-type", type=PMO_TYPES, required=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the pack directory goes.",
+)
+@reports_errors
+def new_pack_command(name, extends, pmo_type, out) -> None:
+    """A pack that builds on another, with one rule of its own and its test cases."""
+    for path in new_pack(out, name, extends, pmo_type):
+        click.echo(f"wrote {path}")
