@@ -79,7 +79,8 @@ def discover(paths: list[Path]) -> list[Path]:
 
 def _packs_for(path: Path, declared: list[str] | None) -> list[str] | None:
     """The packs a test file runs under: those it names (relative to itself, or shipped
-    names), else the pack whose directory holds it, else the shipped family."""
+    names), else the pack whose directory holds it, else the ruleset it tests (tests/x.yaml
+    beside x.yaml), else the shipped family (whose modules are the shipped rulesets)."""
     if declared:
         return [p if p in FAMILY else str((path.parent / p).resolve()) for p in declared]
     for parent in path.resolve().parents:
@@ -87,6 +88,9 @@ def _packs_for(path: Path, declared: list[str] | None) -> list[str] | None:
             return [str(parent)]
         if parent == shipped_root():
             break
+    module = path.resolve().parent.parent / path.name
+    if module.is_file() and module.parent != (shipped_root() / "rulesets").resolve():
+        return [str(module)]
     return None
 
 
