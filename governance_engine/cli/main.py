@@ -11,7 +11,6 @@ from functools import wraps
 from pathlib import Path
 
 import click
-from pydantic import TypeAdapter
 
 from .. import __version__
 from ..audit import AuditSettings, run_audit
@@ -168,7 +167,7 @@ SCHEMAS = {
     "pack": "governance_engine.language.model:PackSpec",
     "report": "governance_engine.report.model:Report",
     "tests": "governance_engine.tester:TestFile",
-    "state": "governance_engine.state.model:DOCUMENT",
+    "state": "governance_engine.state.model:state_json_schema",
 }
 
 
@@ -182,7 +181,7 @@ def schema(document) -> None:
 
     module, name = SCHEMAS[document].split(":")
     model = getattr(importlib.import_module(module), name)
-    generated = model.json_schema() if isinstance(model, TypeAdapter) else model.model_json_schema(by_alias=True)
+    generated = model() if callable(model) and not isinstance(model, type) else model.model_json_schema(by_alias=True)
     click.echo(json.dumps(generated, indent=2, sort_keys=True))
 
 
@@ -338,3 +337,36 @@ def new_pack_command(name, extends, pmo_type, out) -> None:
     """A pack that builds on another, with one rule of its own and its test cases."""
     for path in new_pack(out, name, extends, pmo_type):
         click.echo(f"wrote {path}")
+
+
+@main.command("catalogue")
+@click.argument("packs", nargs=-1, required=True)
+@click.option("--write", is_flag=True, help="Write the catalogue into each pack directory's README.md.")
+@click.option("--check", is_flag=True, help="Exit 1 when a pack's README.md is not current.")
+@reports_errors
+def catalogue_command(packs, write, check) -> None:
+    """The rule catalogue of each pack (id, condition, outcome per PMO type, parameters,
+    references), generated from its rules."""
+    from ..catalogue import catalogue, with_catalogue
+    from ..language.packs import load_pack, shipped_root
+
+    stale = []
+    for ref in packs:
+        pack = load_pack(ref)
+        directory = Path(ref) if Path(ref).is_dir() else shipped_root() / ref
+        readme = directory / "README.md"
+        current = (
+            readme.read_text(encoding="utf-8") if readme.exists() else f"# The {pack.name} pack\n\n{pack.description}\n"
+        )
+        wanted = with_catalogue(current, pack)
+        if write:
+            readme.write_text(wanted, encoding="utf-8")
+            click.echo(f"wrote {readme}")
+        elif check:
+            if current != wanted:
+                stale.append(str(readme))
+        else:
+            click.echo(catalogue(pack))
+    for path in stale:
+        click.echo(f"{path} is not current: run govern catalogue --write", err=True)
+    sys.exit(1 if stale else 0)

@@ -306,3 +306,33 @@ class StateDocument(TypedDict):
 
 
 DOCUMENT = TypeAdapter(StateDocument)
+
+
+def state_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a state document for editors. pydantic renders the open tagged
+    unions as `discriminator` (an OpenAPI keyword JSON Schema ignores) beside the fallback,
+    which would accept any node; here each known tag gets an if/then on its model instead."""
+    schema = DOCUMENT.json_schema()
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            options = node.get("anyOf")
+            if (
+                isinstance(options, list)
+                and len(options) == 2
+                and isinstance(options[0], dict)
+                and "discriminator" in options[0]
+            ):
+                tagged, fallback = options
+                field = tagged["discriminator"]["propertyName"]
+                rules = [
+                    {"if": {"properties": {field: {"const": tag}}, "required": [field]}, "then": {"$ref": ref}}
+                    for tag, ref in sorted(tagged["discriminator"]["mapping"].items())
+                ]
+                return {"allOf": [fallback, *rules]}
+            return {key: rewrite(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    return rewrite(schema)
