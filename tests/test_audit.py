@@ -90,3 +90,49 @@ def test_the_rete_evaluator_writes_the_same_audit(portfolio, tmp_path):
     snapshot, rete = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("snapshot", "rete"))
     assert (snapshot.pop("evaluator"), rete.pop("evaluator")) == ("snapshot", "rete")
     assert snapshot == rete
+
+
+def test_jsonl_csv_junit_and_markdown_agree(portfolio, tmp_path):
+    import csv
+    from xml.etree import ElementTree
+
+    audit(
+        str(portfolio), "--out", str(tmp_path), "--jobs", "2", "--format", "csv", "--format", "junit", "--format", "md"
+    )
+    decisions = [json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()]
+    rows = list(csv.DictReader((tmp_path / "decisions.csv").open()))
+    assert [(r["file"], r["subject"], r["rule_id"], r["outcome"]) for r in rows] == [
+        (d["file"], d["subject"], d["rule_id"], d["outcome"]) for d in decisions
+    ]
+    suites = ElementTree.parse(tmp_path / "report.junit.xml").getroot()
+    blocking = {
+        (d["file"], d["rule_id"]) for d in decisions if d["outcome"] in ("required_action", "escalation", "rejection")
+    }
+    failed = {
+        (case.get("classname"), case.get("name"))
+        for case in suites.iter("testcase")
+        if case.find("failure") is not None
+    }
+    assert failed == blocking
+    errors = [case.get("classname") for case in suites.iter("testcase") if case.find("error") is not None]
+    assert errors == [str(portfolio / "broken.json")]
+    markdown = (tmp_path / "report.md").read_text()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert f"{report['evaluated']} of 25 inputs evaluated, 1 failed" in markdown
+    total = (
+        "| **all** | "
+        + " | ".join(
+            str(report["summary"][o])
+            for o in (
+                "info",
+                "warning",
+                "required_action",
+                "escalation",
+                "rejection",
+                "approval",
+                "insufficient_evidence",
+            )
+        )
+        + " |"
+    )
+    assert total in markdown and "broken.json" in markdown

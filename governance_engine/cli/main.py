@@ -195,7 +195,7 @@ def schema(document) -> None:
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(["jsonl", "csv"]),
+    type=click.Choice(["jsonl", "csv", "junit", "md"]),
     multiple=True,
     help="Also write decisions.csv (decisions.jsonl is always written).",
 )
@@ -219,6 +219,12 @@ def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, 
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: partial report in {out}; finish with --resume", err=True)
             sys.exit(130)
+    from ..render.audit_formats import write_junit, write_markdown
+
+    if "junit" in formats:
+        write_junit(out)
+    if "md" in formats:
+        write_markdown(out)
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.items() if n) or "no decisions"
     click.echo(f"{result.files} files, {len(result.failed)} failed: {counts} -> {out}")
     for failure in result.failed[:20]:
