@@ -177,3 +177,11 @@ def test_a_gap_between_versions_is_reported(tmp_path: Path):
     [gap] = by_code(diagnostics, "version-gap")
     assert gap.message == "rule A: no version is in force from 2026-07-01 to 2026-07-14 (between versions 1 and 2)"
     assert (gap.line, gap.level) == (5, "warning")
+
+
+def test_a_kept_directory_of_mistakes_gives_exactly_the_expected_lines(monkeypatch):
+    cases = Path(__file__).parent / "lint_cases"
+    monkeypatch.chdir(cases)
+    result = CliRunner().invoke(main, ["lint", "mistakes"])
+    assert result.exit_code == 1  # the type mismatch is an error
+    assert result.output == (cases / "expected.txt").read_text()
