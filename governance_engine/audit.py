@@ -120,6 +120,15 @@ class AuditResult:
     summary: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome} | {"waived": 0})
     complete: bool = False
 
+    def record(self, entry: dict[str, Any]) -> None:
+        """Count one input's line of files.jsonl."""
+        self.files += 1
+        if entry["status"] == "error":
+            self.failed.append({"file": entry["file"], "error": entry["error"]})
+        else:
+            for outcome, count in entry["summary"].items():
+                self.summary[outcome] += count
+
     @property
     def blocking(self) -> bool:
         return any(self.summary[o.value] for o in BLOCKING)
@@ -150,15 +159,9 @@ def _done_files(out: Path) -> set[str]:
     return done
 
 
-def _previous(out: Path, result: AuditResult, done: set[str]) -> None:
+def _previous(out: Path, result: AuditResult) -> None:
     for line in (out / "files.jsonl").read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        result.files += 1
-        if entry["status"] == "error":
-            result.failed.append({"file": entry["file"], "error": entry["error"]})
-        else:
-            for outcome, count in entry["summary"].items():
-                result.summary[outcome] += count
+        result.record(json.loads(line))
 
 
 def _run_chunk(function: Callable[[str], dict[str, Any]], items: list[str]) -> list[dict[str, Any]]:
@@ -248,7 +251,7 @@ def run_audit(
     done = _done_files(out) if resume else set()
     result = AuditResult()
     if done:
-        _previous(out, result, done)
+        _previous(out, result)
     todo = [f for f in files if f not in done]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     with (
@@ -280,12 +283,7 @@ def run_audit(
                 decisions_log.flush()
                 files_log.write(json.dumps(entry, sort_keys=True) + "\n")
                 files_log.flush()
-                result.files += 1
-                if entry["status"] == "error":
-                    result.failed.append({"file": entry["file"], "error": entry["error"]})
-                else:
-                    for outcome, count in entry["summary"].items():
-                        result.summary[outcome] += count
+                result.record(entry)
                 if progress:
                     progress(1)
             result.complete = True
