@@ -376,3 +376,16 @@ def catalogue_command(packs, write, check) -> None:
     for path in stale:
         click.echo(f"{path} is not current: run govern catalogue --write", err=True)
     sys.exit(1 if stale else 0)
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+@reports_errors
+def diff_command(old, new, fmt) -> None:
+    """Decisions that appeared, disappeared or changed outcome between two audit output
+    directories (last month's and this month's), per project and in total."""
+    from ..audit_diff import diff_audits, render_diff
+
+    click.echo(render_diff(diff_audits(old, new), fmt), nl=False)

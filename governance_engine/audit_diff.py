@@ -1,0 +1,72 @@
+"""`govern diff OLD NEW`: what changed between two audits (last month against this month):
+decisions that appeared, disappeared or changed outcome, per project and in total."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .errors import Location, UsageError
+
+Key = tuple[str, str, str]  # project (or file), subject, rule
+
+
+def _decisions(audit: Path) -> dict[Key, str]:
+    path = audit / "decisions.jsonl"
+    if not path.is_file():
+        raise UsageError(f"{audit} is not an audit output directory (no decisions.jsonl)", Location(file=str(audit)))
+    found: dict[Key, str] = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                decision = json.loads(line)
+                found[(decision.get("project") or decision["file"], decision["subject"], decision["rule_id"])] = (
+                    decision["outcome"]
+                )
+            except (ValueError, KeyError):
+                raise UsageError("not a decision line", Location(file=str(path), line=number)) from None
+    return found
+
+
+def diff_audits(old: Path, new: Path) -> dict[str, Any]:
+    before, after = _decisions(old), _decisions(new)
+    changes = [
+        {"project": key[0], "subject": key[1], "rule_id": key[2], "before": before.get(key), "after": after.get(key)}
+        for key in sorted(before.keys() | after.keys())
+        if before.get(key) != after.get(key)
+    ]
+    per_project = Counter(change["project"] for change in changes)
+    return {
+        "summary": {
+            "appeared": sum(c["before"] is None for c in changes),
+            "disappeared": sum(c["after"] is None for c in changes),
+            "changed": sum(c["before"] is not None and c["after"] is not None for c in changes),
+            "projects_changed": len(per_project),
+        },
+        "projects": [{"project": p, "changes": n} for p, n in sorted(per_project.items())],
+        "changes": changes,
+    }
+
+
+def render_diff(result: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(result, indent=2) + "\n"
+    s = result["summary"]
+    head = (
+        f"{s['appeared']} decisions appeared, {s['disappeared']} disappeared, {s['changed']} changed outcome, "
+        f"in {s['projects_changed']} projects"
+    )
+    if fmt == "md":
+        rows = ["| project | subject | rule | before | after |", "|---|---|---|---|---|"]
+        rows += [
+            f"| {c['project']} | {c['subject']} | {c['rule_id']} | {c['before'] or '–'} | {c['after'] or '–'} |"
+            for c in result["changes"]
+        ]
+        return "\n".join([f"**{head}**", "", *rows]) + "\n"
+    rows = [
+        f"{c['project']:<24} {c['subject']:<24} {c['rule_id']:<6} {c['before'] or '-':>21} -> {c['after'] or '-'}"
+        for c in result["changes"]
+    ]
+    return "\n".join([head, "", *rows]) + "\n"

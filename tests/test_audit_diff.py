@@ -1,0 +1,46 @@
+"""govern diff: what changed between two audits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from governance_engine.cli.main import main
+from governance_engine.generate import write_portfolio
+
+
+def audit(folder: Path, out: Path) -> None:
+    CliRunner().invoke(
+        main, ["audit", str(folder), "--out", str(out), "--jobs", "1", "--quiet"], catch_exceptions=False
+    )
+
+
+def test_a_month_later_one_risk_lost_its_owner(tmp_path: Path):
+    write_portfolio(tmp_path / "states", 6, seed=9, tasks=20, breaking_share=0.0)
+    audit(tmp_path / "states", tmp_path / "october")
+    path = tmp_path / "states" / "project-00002.json"
+    state = json.loads(path.read_text())
+    risk = next(n["id"] for n in state["nodes"] if n["type"] == "risk" and n["status"] == "open")
+    state["edges"] = [e for e in state["edges"] if not (e["relation"] == "owns" and e["target"] == risk)]
+    path.write_text(json.dumps(state))
+    audit(tmp_path / "states", tmp_path / "november")
+    result = CliRunner().invoke(
+        main, ["diff", str(tmp_path / "october"), str(tmp_path / "november"), "--format", "json"]
+    )
+    assert result.exit_code == 0
+    diff = json.loads(result.output)
+    assert [(c["subject"], c["rule_id"], c["before"]) for c in diff["changes"]] == [(risk, "R1", None)]
+    assert diff["summary"] == {"appeared": 1, "disappeared": 0, "changed": 0, "projects_changed": 1}
+    table = CliRunner().invoke(main, ["diff", str(tmp_path / "november"), str(tmp_path / "october")])
+    assert table.output.startswith("0 decisions appeared, 1 disappeared, 0 changed outcome, in 1 projects")
+    markdown = CliRunner().invoke(
+        main, ["diff", str(tmp_path / "october"), str(tmp_path / "november"), "--format", "md"]
+    )
+    assert f"| {risk} | R1 | – |" in markdown.output
+
+
+def test_not_an_audit_directory_exits_2(tmp_path: Path):
+    result = CliRunner().invoke(main, ["diff", str(tmp_path), str(tmp_path)])
+    assert result.exit_code == 2 and "not an audit output directory" in result.output
