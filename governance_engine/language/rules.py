@@ -61,6 +61,22 @@ class Rule:
         return ast.And((self.condition, ast.Not(self.unless)))
 
     @cached_property
+    def subject_attributes(self) -> frozenset[str]:
+        names: set[str] = set()
+
+        def visit(expr: ast.Expr) -> None:
+            if isinstance(expr, ast.Attr):
+                names.add(expr.name)
+            if isinstance(expr, ast.Aggregate):
+                return
+            for child in ast.children(expr):
+                visit(child)
+
+        for expr in self.expressions():
+            visit(expr)
+        return frozenset(names)
+
+    @cached_property
     def rolls_up(self) -> bool:
         """A roll-up rule reads decisions on the projects below its subject (`blockers()`)."""
         return any(ast.reads_decisions(e) for e in self.expressions())
@@ -261,21 +277,10 @@ def bind_rule(
     )
 
 
-def attributes_read(rule: Rule) -> set[str]:
-    """Attributes of the subject that the rule reads outside filters (for derived-fact order)."""
-    names: set[str] = set()
-
-    def visit(expr: ast.Expr) -> None:
-        if isinstance(expr, ast.Attr):
-            names.add(expr.name)
-        if isinstance(expr, ast.Aggregate):
-            return
-        for child in ast.children(expr):
-            visit(child)
-
-    for expr in rule.expressions():
-        visit(expr)
-    return names
+def attributes_read(rule: Rule) -> frozenset[str]:
+    """Attributes of the subject that the rule reads outside filters (for derived-fact order,
+    evidence and remedies); computed once per rule."""
+    return rule.subject_attributes
 
 
 def stratify(rules: list[Rule]) -> list[Rule]:
