@@ -70,6 +70,8 @@ class Session:
         self.assignments: dict[str, Assignment] = {}
         self._decisions: list[Decision] = []
         self._rule_decisions: list[Decision] = []  # before roll-ups, which are redone on every change
+        if engine.needs_schedule:
+            self.index.enrich_schedule()
         self._refresh(self._assign(self.index), set(), full=True, touched=set())
 
     def decisions(self) -> list[Decision]:
@@ -114,8 +116,6 @@ class Session:
         self, assignments: dict[str, Assignment], affected: set[str], *, full: bool, touched: set[str]
     ) -> None:
         index = self.index
-        if self.engine.needs_schedule:
-            index.enrich_schedule()
         moved = {
             s
             for s in assignments.keys() | self.assignments.keys()

@@ -25,8 +25,9 @@ def _type_of(index: StateIndex, node: Node, project: str | None) -> PmoType | No
         for relation in PERSON_LINKS:
             for edge in index.out_edges(node.id, relation):
                 linked = index.project_of(edge.target)
-                if linked is not None and index.pmo_type_of(linked):
-                    types.add(PmoType(index.pmo_type_of(linked)))
+                found = index.pmo_type_of(linked) if linked is not None else None
+                if found:
+                    types.add(PmoType(found))
         if not types:
             types = {PmoType(t) for p in index.of_type("project") if (t := index.pmo_type_of(p.id))}
         if types:

@@ -302,7 +302,7 @@ def _outcomes_escalate(rule: Rule) -> None:
             )
 
 
-def _build(layer: _Layer, directory: Path) -> Pack:
+def _build(layer: _Layer) -> Pack:
     sources: list[SourceRule] = []
     for module, (spec, doc) in sorted(layer.modules.items()):
         for i, rule_spec in enumerate(spec.rules):
@@ -364,9 +364,9 @@ def load_pack(ref: str | Path) -> Pack:
     if path.is_dir():
         if not (path / "pack.yaml").is_file():
             raise RulesetError("not a pack: the directory has no pack.yaml", Location(file=str(path)))
-        return _build(_load_layer(path, ()), path)
+        return _build(_load_layer(path, ()))
     if path.name == "pack.yaml":
-        return _build(_load_layer(path.parent, ()), path.parent)
+        return _build(_load_layer(path.parent, ()))
     if not path.is_file():
         raise RulesetError(f"no such pack or ruleset (shipped packs: {', '.join(FAMILY)})", Location(file=str(ref)))
     return load_modules([path])
@@ -397,4 +397,4 @@ def load_modules(paths: list[Path], name: str | None = None) -> Pack:
         files=files,
         lineage=(name or first.ruleset,),
     )
-    return _build(layer, paths[0].parent)
+    return _build(layer)
