@@ -59,6 +59,8 @@ RELATIONS: dict[str, set[tuple[str, str]]] = {
     "approves": {("person", t) for t in PERSON_TARGETS},
     "assigned_to": {("person", "task"), ("person", "milestone")},
     "aligns_with": {("project", "objective")},
+    "uses_calendar": {(t, "calendar") for t in ("project", "task", "milestone")},
+    "decomposes_into": {("task", "task"), ("task", "milestone")},
     "affects": {
         (s, t) for s in ("risk", "issue", "change_request") for t in ("task", "milestone", "deliverable", "project")
     },

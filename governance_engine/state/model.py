@@ -32,6 +32,17 @@ Severity = Literal["low", "medium", "high", "critical"]
 ChangeStatus = Literal["submitted", "approved", "rejected", "implemented"]
 DocumentStatus = Literal["draft", "submitted", "approved"]
 DependencyKind = Literal["FS", "SS", "FF", "SF"]
+ConstraintType = Literal[
+    "as_soon_as_possible",
+    "as_late_as_possible",
+    "must_start_on",
+    "must_finish_on",
+    "start_no_earlier_than",
+    "start_no_later_than",
+    "finish_no_earlier_than",
+    "finish_no_later_than",
+]
+ISOWeekday = Annotated[int, Field(ge=1, le=7)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +150,17 @@ class WorkNode(CustomNode):
     status: NotRequired[str | None]
     baseline_finish: NotRequired[date | None]
     completed_on: NotRequired[date | None]
+    # Schedule attributes, as imported from MS Project, Primavera P6 or PSPLIB (#8).
+    # Durations and lags of an item linked to a calendar are in that calendar's working days.
+    baseline_start: NotRequired[date | None]
+    actual_start: NotRequired[date | None]
+    remaining_duration_days: NotRequired[NonNegative | None]
+    constraint_type: NotRequired[ConstraintType | None]
+    constraint_date: NotRequired[date | None]
+    summary: NotRequired[bool | None]
+    level_of_effort: NotRequired[bool | None]
+    wbs: NotRequired[str | None]
+    source_total_float_days: NotRequired[Number | None]
 
 
 @_node
@@ -203,6 +225,17 @@ class ObjectiveNode(CustomNode):
     name: NotRequired[str | None]
 
 
+@_node
+class CalendarNode(CustomNode):
+    """Working time for CPM: projects and items link to it with `uses_calendar`."""
+
+    name: NotRequired[str | None]
+    working_weekdays: NotRequired[list[ISOWeekday] | None]
+    holidays: NotRequired[list[date] | None]
+    working_exceptions: NotRequired[list[date] | None]
+    hours_per_day: NotRequired[NonNegative | None]
+
+
 KNOWN_TAG_ERROR = "known_tag"
 
 
@@ -256,6 +289,7 @@ NodeData = Annotated[
             ("document", DocumentNode),
             ("person", PersonNode),
             ("objective", ObjectiveNode),
+            ("calendar", CalendarNode),
         ),
         CustomNode,
     ),
