@@ -124,6 +124,7 @@ class ProjectNode(CustomNode):
     earned_value: NotRequired[Number | None]
     actual_cost: NotRequired[Number | None]
     percent_complete: NotRequired[Percent | None]
+    schedule_source: NotRequired[Literal["mspdi", "xer", "psplib", "manual"] | None]
 
 
 @_node
