@@ -26,7 +26,7 @@ def catalogue(pack: Pack) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for rule in sorted(pack.rules, key=lambda r: (r.id, r.version)):
-        outcomes = " / ".join((rule.outcomes.get(t).value if rule.outcomes.get(t) else "–") for t in PMO_ORDER)
+        outcomes = " / ".join((o.value if (o := rule.outcomes.get(t)) else "–") for t in PMO_ORDER)
         if rule.derive:
             outcomes = f"derives `{rule.derive}`"
         window = ""

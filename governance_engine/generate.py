@@ -114,7 +114,7 @@ def _project(builder: _Builder, tasks: int) -> str:
             approved_on=b.day(-rng.randrange(1, 20 if kind == "status_report" else 90)) if approved else None,
         )
         b.edge(project, doc, "contains")
-    task_ids = []
+    task_ids: list[str] = []
     for i in range(tasks):
         start = -rng.randrange(0, 120) + i
         duration = rng.randrange(2, 20)

@@ -9,7 +9,7 @@ import yaml
 
 from .errors import GovernanceError, Location
 
-Path_ = tuple[str | int, ...]
+Path_ = tuple[str | int | None, ...]  # None: a `null` mapping key, which YAML allows
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -62,7 +62,7 @@ class MarkedDocument:
             start = Location(file=self.file, line=start.line, column=(start.column or 1) + 1)
         if style not in ("|", ">") or start.line is None:
             return lambda line, column: _shift(start, line, column)
-        content = []
+        content: list[tuple[int, int, str]] = []  # (line number, indent, stripped text)
         for number in range(start.line, len(self.lines)):  # the lines after the indicator
             text = self.lines[number]
             if text.strip() and content and len(text) - len(text.lstrip()) < content[0][1]:

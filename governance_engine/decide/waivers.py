@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
@@ -74,14 +74,14 @@ def apply_waivers(
     a warning for each expired waiver, and says what became of every waiver."""
     statuses = []
     marked = {id(d): d for d in decisions}
-    warnings = []
+    warnings: list[Decision] = []
     for number, waiver in enumerate(waivers):
         target = waiver.subject or waiver.project or ""
         matched = [d for d in decisions if waiver.matches(d) and d.outcome is not Outcome.approval]
+        status: Literal["applied", "expired", "unmatched"]
         if waiver.expires < as_of:
-            status = "expired"
-            for decision in matched or [None]:
-                warnings.append(_expired_warning(waiver, decision, target, as_of))
+            status = "expired"  # listed in the statuses even when it matches nothing any more
+            warnings.extend(_expired_warning(waiver, decision, target, as_of) for decision in matched)
         elif not matched:
             status = "unmatched"
         else:
@@ -98,12 +98,10 @@ def apply_waivers(
             WaiverStatus(number=number, rule=waiver.rule, target=target, status=status, matched=len(matched))
         )
     kept = [marked[id(d)] for d in decisions]
-    return sorted(kept + [w for w in warnings if w is not None], key=Decision.sort_key), statuses
+    return sorted(kept + warnings, key=Decision.sort_key), statuses
 
 
-def _expired_warning(waiver: WaiverSpec, decision: Decision | None, target: str, as_of: date) -> Decision | None:
-    if decision is None:  # an expired waiver for something that no longer fires: still say so
-        return None
+def _expired_warning(waiver: WaiverSpec, decision: Decision, target: str, as_of: date) -> Decision:
     return Decision(
         rule_id="WAIVER",
         rule_version=1,

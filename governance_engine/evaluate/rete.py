@@ -24,7 +24,7 @@ import contextlib
 import itertools
 import threading
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from durable import engine as durable
 from durable_rules_engine import error as durable_engine_error
@@ -145,7 +145,9 @@ class _RuleCompiler:
     def forms(self, expr: ast.Expr) -> tuple[dict, dict]:
         """(definitely true, definitely false) conditions of a boolean expression."""
         if _constant(expr):
-            value = v.truth(compile_expression(expr, self.derived_names)(_Ctx(None, date.min), None, None))
+            # a constant reads neither the state nor a subject: there are none to give it
+            no_state, no_subject = cast(StateIndex, None), cast(Node, None)
+            value = v.truth(compile_expression(expr, self.derived_names)(_Ctx(no_state, date.min), no_subject, None))
             return (ALWAYS if value is True else NEVER), (ALWAYS if value is False else NEVER)
         match expr:
             case ast.And(items=items):
@@ -232,7 +234,7 @@ class _CompiledRule:
         self.prefix = f"r{position}_"
         compiler = _RuleCompiler(self.prefix, derived_names)
         self.let_map = {name: compile_expression(expr, derived_names) for name, expr in rule.lets}
-        window = [{"ntype": rule.applies_to}]
+        window: list[dict[str, Any]] = [{"ntype": rule.applies_to}]
         if rule.effective_from:
             window.append({"$gte": {"asof": rule.effective_from.toordinal()}})
         if rule.effective_until:
@@ -312,6 +314,7 @@ class ReteEvaluator:
 
         def record(closure) -> None:
             run = self._run
+            assert run is not None  # actions run only inside ReteSession.update, which sets it
             try:
                 subject = closure.m.nid
                 run.matches.setdefault(subject, set()).add((position, form))
@@ -454,15 +457,17 @@ class ReteSession:
         """Negation as failure for one deriving rule, once its stratum has settled."""
         if not rule.in_force(self.as_of):
             return
-        key = f"d_{rule.derive}"
+        derive = rule.derive
+        assert derive is not None  # called for deriving rules only
+        key = f"d_{derive}"
         for subject in subjects:
             fact = self.facts[subject]
             if fact["ntype"] != rule.applies_to or key in fact:
                 continue
             if (position, "candidate") not in self.run.matches.get(subject, ()):
-                self.run.pending.setdefault(subject, {})[rule.derive] = False
+                self.run.pending.setdefault(subject, {})[derive] = False
             elif rule.on_missing != "insufficient":
-                self.run.pending.setdefault(subject, {})[rule.derive] = rule.on_missing == "breach"
+                self.run.pending.setdefault(subject, {})[derive] = rule.on_missing == "breach"
 
     def findings(self) -> list[Finding]:
         found = []

@@ -341,6 +341,7 @@ class SnapshotEvaluator:
                 ctx.derived = derived.setdefault(subject.id, {})
                 ctx.lets = {}
                 ctx.let_fns = compiled.let_map
+                scope_value: Any
                 if compiled.scope is None:
                     scope_value = True
                 elif compiled.scope_shared:

@@ -6,6 +6,7 @@ it relaxable."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,16 @@ from ..errors import Location, RulesetError
 from ..outcomes import PMO_ORDER, Outcome, PmoType, strength
 from ..yaml_source import MarkedDocument, load_marked_yaml
 from .model import PackSpec, ParameterSpec, RulesetSpec
-from .rules import Rule, SourceRule, attributes_read, bind_rule, outcome_map, parse_rule, stratify
+from .rules import (
+    Rule,
+    SourceRule,
+    TextLocator,
+    attributes_read,
+    bind_rule,
+    outcome_map,
+    parse_rule,
+    stratify,
+)
 
 MAX_RULE_FILE_BYTES = 2_000_000
 FAMILY = ("supportive", "controlling", "directive")
@@ -179,20 +189,20 @@ def _load_layer(pack_dir: Path, chain: tuple[Path, ...]) -> _Layer:
 
     specs = _parameter_specs(modules)
     values = dict(parent.values) if parent else {}
-    for name, spec in specs.items():
-        values.setdefault(name, spec.default)
+    for name, param in specs.items():
+        values.setdefault(name, param.default)
     for name, value in manifest.parameters.items():
         where = manifest_doc.locate(("parameters", name))
         if name not in specs:
             raise RulesetError(f"pack {manifest.pack}: unknown parameter {name!r}", where)
-        spec, before = specs[name], values[name]
-        if not _same_kind(spec.default, value):
+        param, before = specs[name], values[name]
+        if not _same_kind(param.default, value):
             raise RulesetError(
-                f"pack {manifest.pack}: parameter {name!r} must be like {spec.default!r}, got {value!r}", where
+                f"pack {manifest.pack}: parameter {name!r} must be like {param.default!r}, got {value!r}", where
             )
-        if parent and not spec.relaxable and not _stricter_or_equal(spec, before, value):
+        if parent and not param.relaxable and not _stricter_or_equal(param, before, value):
             raise RulesetError(
-                f"pack {manifest.pack} relaxes parameter {name!r} ({spec.stricter} is stricter): "
+                f"pack {manifest.pack} relaxes parameter {name!r} ({param.stricter} is stricter): "
                 f"{parent.name} has {before!r}, {manifest.pack} sets {value!r}",
                 where,
             )
@@ -302,6 +312,11 @@ def _outcomes_escalate(rule: Rule) -> None:
             )
 
 
+def _rule_text_locator(doc: MarkedDocument, index: int) -> Callable[[tuple], TextLocator]:
+    """Where the text of a field of the index-th rule of a module lies in its file."""
+    return lambda path: doc.text_locator(("rules", index, *path))
+
+
 def _build(layer: _Layer) -> Pack:
     sources: list[SourceRule] = []
     for module, (spec, doc) in sorted(layer.modules.items()):
@@ -313,7 +328,7 @@ def _build(layer: _Layer) -> Pack:
                     rule_spec,
                     module,
                     doc.locate(("rules", i)),
-                    lambda path, i=i, doc=doc: doc.text_locator(("rules", i, *path)),
+                    _rule_text_locator(doc, i),
                 )
             )
     _check_versions(sources)

@@ -227,7 +227,7 @@ def parse_expression(text: str, where: Location | Callable[[int, int], Location]
         tree = _parser().parse(text)
     except UnexpectedCharacters as e:
         raise RulesetError(
-            f"unexpected character {text[e.pos_in_stream]!r}{_describe_expected(e)}", located(e.line, e.column)
+            f"unexpected character {e.char!r}{_describe_expected(e)}", located(e.line, e.column)
         ) from None
     except UnexpectedToken as e:
         if e.token.type == "$END":  # lark borrows the last token's position: point past the text

@@ -248,7 +248,8 @@ def bind_rule(
         return None if expr is None else binder.bind_condition(expr)
 
     scope = bind("scope", source.scope)
-    condition = bind("condition", source.condition)
+    binder.field = "condition"
+    condition = binder.bind_condition(source.condition)
     unless = bind("unless", source.unless)
     return Rule(
         id=spec.id,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ..outcomes import Outcome, PmoType
 
-REPORT_SCHEMA = "pmo-governance-report/1"
+REPORT_SCHEMA: Literal["pmo-governance-report/1"] = "pmo-governance-report/1"
 
 
 class _Model(BaseModel):

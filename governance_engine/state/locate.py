@@ -65,7 +65,7 @@ def _yaml_child(node: yaml.Node, step: str | int) -> yaml.Node | None:
 
 def _json_offset(text: str, path: DocPath) -> int:
     """Character offset of the deepest existing value along path."""
-    offset = _SPACE.match(text, 0).end()
+    offset = _skip_space(text, 0)
     for step in path:
         found = _json_child(text, offset, step)
         if found is None:
@@ -78,23 +78,31 @@ def _json_child(text: str, offset: int, step: str | int) -> int | None:
     opener = text[offset]
     if (opener, isinstance(step, str)) not in {("{", True), ("[", False)}:
         return None
-    position = _SPACE.match(text, offset + 1).end()
+    position = _skip_space(text, offset + 1)
     index = 0
     while text[position] not in "}]":
         if opener == "{":
-            key, position = json.decoder.scanstring(text, position + 1)
-            position = _SPACE.match(text, position).end() + 1  # the colon
-            position = _SPACE.match(text, position).end()
+            # scanstring is public in json.decoder but missing from typeshed's stub
+            key, position = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
+            position = _skip_space(text, position) + 1  # the colon
+            position = _skip_space(text, position)
             if key == step:
                 return position
         elif index == step:
             return position
         _, position = _DECODER.raw_decode(text, position)
-        position = _SPACE.match(text, position).end()
+        position = _skip_space(text, position)
         if text[position] == ",":
-            position = _SPACE.match(text, position + 1).end()
+            position = _skip_space(text, position + 1)
         index += 1
     return None
+
+
+def _skip_space(text: str, position: int) -> int:
+    """The offset of the first non-whitespace character at or after position."""
+    match = _SPACE.match(text, position)
+    assert match is not None  # the pattern matches the empty string at any position
+    return match.end()
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:

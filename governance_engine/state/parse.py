@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -66,7 +66,7 @@ def guess_format(data: bytes, source: str) -> str:
 
 def _parse_json(data: bytes, source: str) -> tuple[dict[str, Any], Locator]:
     try:
-        return DOCUMENT.validate_json(data), _lazy_json_locator(data)
+        return _validate_json(data), _lazy_json_locator(data)
     except ValidationError as err:
         if err.errors()[0]["type"] == "json_invalid":
             raise _json_syntax_problem(data, source, err) from None
@@ -121,9 +121,15 @@ def _parse_yaml(data: bytes, source: str) -> tuple[dict[str, Any], Locator]:
 
 def _validate_text(text: str, source: str, raw: Any, locator: Locator) -> tuple[dict[str, Any], Locator]:
     try:
-        return DOCUMENT.validate_json(text), locator
+        return _validate_json(text), locator
     except ValidationError as err:
         raise validation_problem(err, source=source, raw=raw, locator=locator) from None
+
+
+def _validate_json(data: str | bytes) -> dict[str, Any]:
+    """The validated document as the plain dict it is at runtime (StateDocument is a
+    TypedDict); callers treat it as an open dict."""
+    return cast(dict[str, Any], DOCUMENT.validate_json(data))
 
 
 def _to_json(doc: Any, source: str) -> str:
