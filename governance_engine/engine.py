@@ -22,11 +22,11 @@ from .language import ast
 from .language.packs import FAMILY, Pack, load_pack
 from .outcomes import BLOCKING, PMO_ORDER, Outcome, PmoType, strength
 from .report.model import Decision, InputRef, PackRef, ProjectSummary, Report
-from .state.index import StateIndex
+from .state.index import PROJECT_SCHEDULE_ATTRIBUTES, StateIndex
 from .state.load import load_state_bytes, state_from_dict
 from .subjects import assign_subjects
 
-SCHEDULE_ATTRIBUTES = frozenset({"total_float", "critical"})
+SCHEDULE_ATTRIBUTES = frozenset({"total_float", "critical", *PROJECT_SCHEDULE_ATTRIBUTES})
 
 
 def _evaluator_class(name: str) -> type:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from .decide.decisions import Assignment, decide
-from .engine import finalize
+from .engine import SCHEDULE_ATTRIBUTES, finalize
 from .errors import Location, StateError
 from .evaluate.rete import ReteSession
 from .outcomes import PmoType
@@ -90,7 +90,7 @@ class Session:
             index.enrich_schedule()
             touched |= {
                 node.id
-                for kind in ("task", "milestone")
+                for kind in ("task", "milestone", "project")
                 for node in index.of_type(kind)
                 if node.id not in self.index.nodes or _schedule_of(node) != _schedule_of(self.index.nodes[node.id])
             }
@@ -151,7 +151,7 @@ class Session:
 
 
 def _schedule_of(node) -> tuple:
-    return node.attrs.get("total_float"), node.attrs.get("critical")
+    return tuple(node.attrs.get(name) for name in SCHEDULE_ATTRIBUTES)
 
 
 def _pack(assignment: Assignment | None) -> tuple[str, str] | None:

@@ -27,6 +27,9 @@ DERIVED_INPUTS = {
     "vac": ("budget", "earned_value", "actual_cost"),
     "tcpi": ("budget", "earned_value", "actual_cost"),
     "score": ("probability", "impact"),
+    # schedule figures: a project without a baseline finish has no total float and no CPLI
+    "project_total_float_days": ("baseline_finish",),
+    "cpli": ("baseline_finish",),
 }
 PLACEHOLDER = re.compile(r"\{(\$?[A-Za-z_][A-Za-z0-9_]{0,63})\}")
 

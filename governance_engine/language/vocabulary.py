@@ -23,7 +23,10 @@ class AttributeKind:
 NUMBER, TEXT, DATE, LIST, BOOL = (AttributeKind(k) for k in ("number", "text", "date", "list", "bool"))
 
 DERIVED: dict[str, dict[str, AttributeKind]] = {
-    "project": {name: NUMBER for name in ("cpi", "spi", "cv", "sv", "eac", "vac", "tcpi")},
+    "project": {name: NUMBER for name in ("cpi", "spi", "cv", "sv", "eac", "vac", "tcpi")}
+    # from the CPM schedule (state/schedule.py), when a rule reads them
+    | {name: NUMBER for name in ("critical_path_length_days", "project_total_float_days", "cpli")}
+    | {"critical_path_test": BOOL, "critical_path_test_task": TEXT, "cpm_finish": DATE},
     "risk": {"score": NUMBER},
     "task": {"total_float": NUMBER, "critical": BOOL},
     "milestone": {"total_float": NUMBER, "critical": BOOL},

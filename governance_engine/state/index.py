@@ -232,10 +232,40 @@ class StateIndex:
         return self._schedule
 
     def enrich_schedule(self) -> None:
-        """Copy total_float and critical into task/milestone attrs, for rules that read them."""
+        """Copy total_float and critical into task/milestone attrs, and the DCMA project
+        figures into project attrs, for rules that read them. Values a file gives for these
+        names are replaced, or removed where the schedule leaves them undefined."""
         schedule = self.schedule()
         critical = set(schedule.critical_path)
         for node_id, total_float in schedule.total_float.items():
             attrs = self.nodes[node_id].attrs
             attrs["total_float"] = total_float
             attrs["critical"] = node_id in critical
+        for project in self.of_type("project"):
+            attrs = project.attrs
+            for name in PROJECT_SCHEDULE_ATTRIBUTES:
+                attrs.pop(name, None)
+            figures = schedule.projects.get(project.id)
+            if figures is None:
+                continue
+            values = {
+                "critical_path_length_days": figures.critical_path_length_days,
+                "project_total_float_days": figures.total_float_days,
+                "cpli": figures.cpli,
+                "critical_path_test": figures.critical_path_test,
+                "critical_path_test_task": figures.critical_path_test_task,
+                "cpm_finish": figures.finish,
+            }
+            attrs.update({name: value for name, value in values.items() if value is not None})
+
+
+# The project figures enrich_schedule sets (engine.SCHEDULE_ATTRIBUTES makes rules that read
+# them ask for the schedule).
+PROJECT_SCHEDULE_ATTRIBUTES = (
+    "critical_path_length_days",
+    "project_total_float_days",
+    "cpli",
+    "critical_path_test",
+    "critical_path_test_task",
+    "cpm_finish",
+)
