@@ -5,29 +5,38 @@ error), interruptible and resumable. Writes into one output directory:
 - `decisions.jsonl`: one decision per line, each with the `file` it came from;
 - `files.jsonl`: one line per input: status (ok / error), input digest, counts or error;
 - `report.json`: the run (engine, packs, as_of, totals, failed inputs, complete or partial);
-- `decisions.csv` when asked for.
+- `manifest.json`: what an auditor needs to re-run the audit and prove the same result
+  (`governance_engine.manifest`);
+- `decisions.csv` and `audit.json` (the whole audit as one document) when asked for.
+
+Output files are appended with unbuffered writes, one write per input, so that a write that
+fails (disk full) loses nothing already written and leaves at most a torn last line, which
+`--resume` drops; `report.json`, `audit.json` and `manifest.json` are written atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
+import hashlib
+import io
 import json
 import multiprocessing
 import os
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import __version__
-from .decide.waivers import load_waivers
+from .decide.waivers import WaiverSpec, load_waivers
 from .engine import Engine, pack_ref
-from .errors import GovernanceError, UsageError
+from .errors import GovernanceError, Location, StateError, UsageError
 from .outcomes import BLOCKING, Outcome
 
 STATE_SUFFIXES = (".json", ".yaml", ".yml")
@@ -75,6 +84,25 @@ class AuditSettings:
     waivers: str | None = None
 
 
+FAIL_ON_LEVELS = ("blocking", "insufficient_evidence")
+
+
+def failing_outcomes(levels: Iterable[str] = ()) -> set[Outcome]:
+    """The outcomes that fail a run (as `govern evaluate --fail-on`): the blocking ones
+    always, insufficient evidence when asked for."""
+    failing = set(BLOCKING)
+    if "insufficient_evidence" in levels:
+        failing.add(Outcome.insufficient_evidence)
+    return failing
+
+
+class OutputError(GovernanceError):
+    """The output directory cannot be written (disk full, file size limit): the run stops,
+    what was written stays valid, and `--resume` finishes it once there is room."""
+
+    kind = "output error"
+
+
 _engine: Engine | None = None
 _settings: AuditSettings | None = None
 _waivers: list | None = None
@@ -89,22 +117,45 @@ def _start_worker(settings: AuditSettings) -> None:
     )
 
 
-def evaluate_file(path: str) -> dict[str, Any]:
-    """One input, in a worker: its decisions as JSON lines, or the error that stopped it."""
-    assert _engine is not None and _settings is not None
+def read_input(path: str) -> bytes:
+    """An input's bytes, or the StateError that says why they cannot be had."""
     try:
-        report = _engine.evaluate(path, pmo_type=_settings.pmo_type, as_of=_settings.as_of, waivers=_waivers)
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise StateError(f"cannot read state file: {e.strerror}", Location(file=path)) from None
+
+
+def evaluate_file(path: str) -> dict[str, Any]:
+    """One input, in a worker that reads it: see `evaluate_state`."""
+    assert _engine is not None and _settings is not None
+    return evaluate_state(_engine, _settings, _waivers, path)
+
+
+def evaluate_state(
+    engine: Engine, settings: AuditSettings, waivers: list[WaiverSpec] | None, path: str, data: bytes | None = None
+) -> dict[str, Any]:
+    """One input (read here unless its bytes are given): its decisions as JSON lines, or the
+    error that stopped it. The same entry whichever executor runs it."""
+    digest = None
+    try:
+        if data is None:
+            data = read_input(path)
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        report = engine.evaluate(data, source=path, pmo_type=settings.pmo_type, as_of=settings.as_of, waivers=waivers)
     except GovernanceError as error:
-        return {"file": path, "status": "error", "error": str(error)}
+        return {"file": path, "status": "error", "error": str(error), "digest": digest}
     except Exception as error:  # an evaluator bug must not stop the run: record it
-        return {"file": path, "status": "error", "error": f"{path}: internal error: {type(error).__name__}: {error}"}
+        message = f"{path}: internal error: {type(error).__name__}: {error}"
+        return {"file": path, "status": "error", "error": message, "digest": digest}
     decisions = [d.model_dump(mode="json") for d in report.decisions]
+    unwaived = Counter(d.outcome.value for d in report.decisions if d.waiver is None)
     return {
         "file": path,
         "status": "ok",
         "digest": report.input.digest,
         "as_of": report.as_of.isoformat(),
         "summary": report.summary,
+        "unwaived": dict(sorted(unwaived.items())),
         "decisions": decisions,
     }
 
@@ -118,6 +169,7 @@ class AuditResult:
     files: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
     summary: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome} | {"waived": 0})
+    unwaived: Counter[str] = field(default_factory=Counter)
     complete: bool = False
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -128,40 +180,64 @@ class AuditResult:
         else:
             for outcome, count in entry["summary"].items():
                 self.summary[outcome] += count
+            self.unwaived.update(entry.get("unwaived", {}))
 
     @property
     def blocking(self) -> bool:
-        return any(self.summary[o.value] for o in BLOCKING)
+        """An unwaived blocking decision (as `govern evaluate`: a waived one does not fail)."""
+        return self.fails()
+
+    def fails(self, levels: Iterable[str] = ()) -> bool:
+        """An unwaived decision at one of the `--fail-on` levels."""
+        return any(self.unwaived[o.value] for o in failing_outcomes(levels))
+
+    def exit_code(self, levels: Iterable[str] = ()) -> int:
+        """3 some inputs failed; else 1 a decision at a failing level; else 0."""
+        return 3 if self.failed else 1 if self.fails(levels) else 0
 
 
 def _done_files(out: Path) -> set[str]:
-    """Inputs a previous run recorded; drops a torn last line left by a killed run."""
-    done: set[str] = set()
+    """Inputs a previous run recorded. Drops a torn last line (a killed run, a full disk) and
+    the decisions of a file whose line in files.jsonl was not written (it runs again), by
+    truncating: both are at the end, and truncating needs no free space."""
     for name in ("files.jsonl", "decisions.jsonl"):
         path = out / name
-        if not path.exists():
-            continue
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            path.write_bytes(data[: data.rfind(b"\n") + 1])
+        if path.exists():
+            whole = 0
+            with open(path, "rb") as log:
+                for line in log:
+                    if not line.endswith(b"\n"):
+                        break
+                    whole += len(line)
+            if whole < path.stat().st_size:
+                os.truncate(path, whole)
+    done: set[str] = set()
     files = out / "files.jsonl"
     if files.exists():
-        for line in files.read_text(encoding="utf-8").splitlines():
-            done.add(json.loads(line)["file"])
+        with open(files, encoding="utf-8") as log:
+            done.update(json.loads(line)["file"] for line in log)
     decisions = out / "decisions.jsonl"
-    if decisions.exists():  # decisions of a file killed before its line in files.jsonl: it runs again
-        kept = [
-            line
-            for line in decisions.read_text(encoding="utf-8").splitlines(keepends=True)
-            if json.loads(line)["file"] in done
-        ]
-        _atomic_write(decisions, "".join(kept))
+    if decisions.exists():
+        keep = 0
+        with open(decisions, "rb") as log:
+            for line in log:
+                if json.loads(line)["file"] not in done:
+                    break
+                keep += len(line)
+            orphans_last = all(json.loads(line)["file"] not in done for line in log)
+        if orphans_last:
+            os.truncate(decisions, keep)
+        else:  # not written by this module; keep what is done, in order
+            with open(decisions, encoding="utf-8") as log:
+                kept = [line for line in log if json.loads(line)["file"] in done]
+            _atomic_write(decisions, "".join(kept))
     return done
 
 
 def _previous(out: Path, result: AuditResult) -> None:
-    for line in (out / "files.jsonl").read_text(encoding="utf-8").splitlines():
-        result.record(json.loads(line))
+    with open(out / "files.jsonl", encoding="utf-8") as log:
+        for line in log:
+            result.record(json.loads(line))
 
 
 def _run_chunk(function: Callable[[str], dict[str, Any]], items: list[str]) -> list[dict[str, Any]]:
@@ -225,9 +301,60 @@ def parallel_map(
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    """Write then rename: a reader sees the old file or the new one, never a torn one."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class _Log:
+    """An output file appended with one unbuffered write per input: a failed write (disk
+    full) leaves nothing in a buffer to be written later, at most a torn last line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+
+    def append(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8"))
+        try:
+            while data:
+                data = data[self.file.write(data) :]
+        except OSError as error:
+            raise OutputError(f"cannot write: {error.strerror}", Location(file=str(self.path))) from None
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Executor(Protocol):
+    """Runs `evaluate_state` over the inputs; yields one entry per input, in input order."""
+
+    def map(
+        self, files: list[str], settings: AuditSettings, engine: Engine, waivers: list[WaiverSpec] | None
+    ) -> Iterator[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """Worker processes on this machine (`jobs`, default all cores)."""
+
+    jobs: int | None = None
+
+    def map(
+        self, files: list[str], settings: AuditSettings, engine: Engine, waivers: list[WaiverSpec] | None
+    ) -> Iterator[dict[str, Any]]:
+        jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(files) or 1))
+        if jobs == 1:  # in this process, with the engine already built
+            return (evaluate_state(engine, settings, waivers, f) for f in files)
+        return parallel_map(evaluate_file, _start_worker, (settings,), files, jobs, _crashed)
+
+
+OUTPUTS = ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json", "audit.json", "manifest.json")
 
 
 def run_audit(
@@ -237,61 +364,182 @@ def run_audit(
     *,
     jobs: int | None = None,
     csv_output: bool = False,
+    json_output: bool = False,
     resume: bool = False,
     progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> AuditResult:
+    """Evaluate every input into `out`. `report.json` is written first (partial), then after
+    the run; if the run stops (Ctrl-C, a full disk) the files stay valid for `--resume`."""
     files = [str(p) for p in discover(paths)]
     out.mkdir(parents=True, exist_ok=True)
     engine = Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator)
-    if settings.waivers:
-        load_waivers(settings.waivers)  # a malformed file is refused before any work
+    waivers = load_waivers(settings.waivers) if settings.waivers else None  # refused before any work
     if not resume:
-        for name in ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json"):
+        for name in OUTPUTS:
             (out / name).unlink(missing_ok=True)
     done = _done_files(out) if resume else set()
+    if done and csv_output:
+        _rebuild_csv(out)
     result = AuditResult()
     if done:
         _previous(out, result)
     todo = [f for f in files if f not in done]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-    with (
-        open(out / "files.jsonl", "a", encoding="utf-8") as files_log,
-        open(out / "decisions.jsonl", "a", encoding="utf-8") as decisions_log,
-        open(out / "decisions.csv", "a", encoding="utf-8", newline="")
-        if csv_output
-        else open(os.devnull, "w") as csv_file,
-    ):
-        table = csv.writer(csv_file)
-        if csv_output and csv_file.tell() == 0:
-            table.writerow(CSV_COLUMNS)
-        try:
-            for entry in parallel_map(evaluate_file, _start_worker, (settings,), todo, jobs, _crashed):
-                decisions = entry.pop("decisions", [])
-                for decision in decisions:
-                    decisions_log.write(json.dumps({"file": entry["file"], **decision}, sort_keys=True) + "\n")
-                    if csv_output:
-                        action = decision.get("action") or {}
-                        table.writerow(
-                            [
-                                entry["file"],
-                                *(decision[c] for c in CSV_COLUMNS[1:9]),
-                                decision["message"],
-                                action.get("owner") or "",
-                                action.get("due") or "",
-                            ]
-                        )
-                decisions_log.flush()
-                files_log.write(json.dumps(entry, sort_keys=True) + "\n")
-                files_log.flush()
-                result.record(entry)
-                if progress:
-                    progress(1)
-            result.complete = True
-        finally:
-            _atomic_write(
-                out / "report.json", json.dumps(_report(engine, settings, result, len(files)), indent=2) + "\n"
+    try:
+        _atomic_write(out / "report.json", _report_text(engine, settings, result, len(files)))
+    except OSError as error:
+        raise OutputError(f"cannot write: {error.strerror}", Location(file=str(out / "report.json"))) from None
+    logs: list[_Log] = []
+    try:
+        files_log, decisions_log = _Log(out / "files.jsonl"), _Log(out / "decisions.jsonl")
+        logs += [files_log, decisions_log]
+        csv_log = _Log(out / "decisions.csv") if csv_output else None
+        if csv_log:
+            logs.append(csv_log)
+            if csv_log.file.tell() == 0:
+                csv_log.append(_csv_text([CSV_COLUMNS]))
+        for entry in (executor or LocalExecutor(jobs)).map(todo, settings, engine, waivers):
+            decisions = entry.pop("decisions", [])
+            decisions_log.append("".join(_jsonl({"file": entry["file"], **d}) for d in decisions))
+            if csv_log:
+                csv_log.append(_csv_text(_csv_row(entry["file"], d) for d in decisions))
+            files_log.append(_jsonl(entry))
+            result.record(entry)
+            if progress:
+                progress(1)
+        result.complete = True
+    except BaseException as error:
+        for log in logs:
+            log.close()
+        with contextlib.suppress(Exception):  # the error in flight says what happened; report.json from the start stays
+            _finish(out, engine, settings, paths, result, files, json_output)
+        if isinstance(error, OutputError):
+            error.message += (
+                f"; the run stopped after {result.files} of {len(files)} inputs, keeping every finished "
+                "file's decisions: make room and finish it with --resume"
             )
+        raise
+    for log in logs:
+        log.close()
+    try:
+        _finish(out, engine, settings, paths, result, files, json_output)
+    except OSError as error:
+        raise OutputError(
+            f"cannot write the report: {error.strerror}; every decision is written: make room and "
+            "run again with --resume",
+            Location(file=str(out)),
+        ) from None
     return result
+
+
+def _jsonl(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True) + "\n"
+
+
+def _csv_row(file: str, decision: dict[str, Any]) -> list[str]:
+    action = decision.get("action") or {}
+    return [
+        file,
+        *(decision[c] for c in CSV_COLUMNS[1:9]),
+        decision["message"],
+        action.get("owner") or "",
+        action.get("due") or "",
+    ]
+
+
+def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    return text.getvalue()
+
+
+def _rebuild_csv(out: Path) -> None:
+    """decisions.csv again from decisions.jsonl (which `_done_files` left with only finished
+    files), so that a resumed run has neither torn rows nor rows of files it runs again."""
+    target = out / "decisions.csv.tmp"
+    try:
+        with open(out / "decisions.jsonl", encoding="utf-8") as lines, open(target, "w", encoding="utf-8") as table:
+            table.write(_csv_text([CSV_COLUMNS]))
+            for line in lines:
+                decision = json.loads(line)
+                table.write(_csv_text([_csv_row(decision["file"], decision)]))
+        os.replace(target, out / "decisions.csv")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _finish(
+    out: Path,
+    engine: Engine,
+    settings: AuditSettings,
+    paths: list[str],
+    result: AuditResult,
+    files: list[str],
+    json_output: bool,
+) -> None:
+    """report.json, audit.json (when asked for) and manifest.json, each written atomically;
+    the manifest's report digest is that of audit.json's bytes, written or not."""
+    from .manifest import build_manifest
+
+    header = _report(engine, settings, result, len(files))
+    _atomic_write(out / "report.json", json.dumps(header, indent=2) + "\n")
+    digest = hashlib.sha256()
+    target = out / "audit.json.tmp"
+    try:
+        with open(target, "w", encoding="utf-8") if json_output else open(os.devnull, "w") as document:
+            for part in audit_document(out, header):
+                digest.update(part.encode("utf-8"))
+                document.write(part)
+        if json_output:
+            os.replace(target, out / "audit.json")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    manifest = build_manifest(out, paths, settings, engine, "sha256:" + digest.hexdigest(), result.complete)
+    _atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def iter_files(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each input's entry in files.jsonl with its decisions, streaming: both files are in
+    input order and a file's decisions come before its entry is written. A torn last line
+    (a run stopped mid-write) is not an entry or a decision."""
+    pending: dict[str, Any] | None = None
+    with (
+        open(out / "decisions.jsonl", encoding="utf-8") as decisions,
+        open(out / "files.jsonl", encoding="utf-8") as entries,
+    ):
+        for line in entries:
+            if not line.endswith("\n"):
+                break
+            entry = json.loads(line)
+            mine = []
+            while True:
+                if pending is None:
+                    text = decisions.readline()
+                    pending = json.loads(text) if text.endswith("\n") else None
+                if pending is None or pending["file"] != entry["file"]:
+                    break
+                mine.append(pending)
+                pending = None
+            yield entry, mine
+
+
+def audit_document(out: Path, header: dict[str, Any]) -> Iterator[str]:
+    """audit.json in parts: `files` (each entry of files.jsonl with its `decisions`, as in
+    decisions.jsonl, one file a line, in input order), `run` (report.json) and `schema`.
+    Keys sorted, no timings, paths as given: the same bytes whatever the executor."""
+    yield '{\n  "files": ['
+    separator = "\n    "
+    for entry, decisions in iter_files(out):
+        yield separator + json.dumps({**entry, "decisions": decisions}, sort_keys=True)
+        separator = ",\n    "
+    run = json.dumps(header, indent=2, sort_keys=True).replace("\n", "\n  ")
+    yield f'\n  ],\n  "run": {run},\n  "schema": "pmo-governance-audit-document/1"\n}}\n'
+
+
+def _report_text(engine: Engine, settings: AuditSettings, result: AuditResult, total: int) -> str:
+    return json.dumps(_report(engine, settings, result, total), indent=2) + "\n"
 
 
 def _report(engine: Engine, settings: AuditSettings, result: AuditResult, total: int) -> dict[str, Any]:

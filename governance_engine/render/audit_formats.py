@@ -5,15 +5,27 @@ pull request or an e-mail)."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape
+from xml.sax.saxutils import quoteattr as _quoteattr
 
 from ..outcomes import BLOCKING, Outcome
 
 BLOCKING_VALUES = {o.value for o in BLOCKING}
+# Characters XML 1.0 cannot carry even escaped (control characters from a state file's text).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape(text: str) -> str:
+    return _escape(_NOT_XML.sub("\ufffd", text))
+
+
+def quoteattr(text: str) -> str:
+    return _quoteattr(_NOT_XML.sub("\ufffd", text))
 
 
 def _by_file(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -39,7 +51,7 @@ def _by_file(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]
 
 def write_junit(out: Path) -> Path:
     path = out / "report.junit.xml"
-    tests = failures = 0
+    tests = failures = errors = 0
     body: list[str] = []
     for entry, decisions in _by_file(out):
         cases = []
@@ -58,13 +70,14 @@ def write_junit(out: Path) -> Path:
                 case += f"<failure message={quoteattr(blocking[0]['message'])} type={quoteattr(blocking[0]['outcome'])}>{escape(text)}</failure>"
             cases.append(case + "</testcase>")
         tests += len(cases)
-        failures += sum("<failure" in c or "<error" in c for c in cases)
+        failures += sum("<failure" in c for c in cases)
+        errors += sum("<error" in c for c in cases)
         body.append(
             f'  <testsuite name={quoteattr(entry["file"])} tests="{len(cases)}" failures="{sum("<failure" in c for c in cases)}" errors="{sum("<error" in c for c in cases)}">'
         )
         body.extend(cases)
         body.append("  </testsuite>")
-    header = f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="govern audit" tests="{tests}" failures="{failures}">'
+    header = f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="govern audit" tests="{tests}" failures="{failures}" errors="{errors}">'
     path.write_text("\n".join([header, *body, "</testsuites>"]) + "\n", encoding="utf-8")
     return path
 
