@@ -11,16 +11,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
-from ..errors import Location, RulesetError
+from ..errors import RulesetError
+from ..language.packs import read_yaml_file
 from ..outcomes import Outcome, PmoType
 from ..report.model import Decision, Waiver, WaiverStatus
-from ..yaml_source import load_marked_yaml
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class WaiverSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The schema says what _one_target checks, so an editor flags a waiver naming both.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": ["subject"]}, {"required": ["project"]}]},
+    )
 
     rule: Text
     subject: str | None = None
@@ -48,11 +53,7 @@ class WaiverFile(BaseModel):
 
 
 def load_waivers(path: str | Path) -> list[WaiverSpec]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RulesetError(f"cannot read waivers: {error}", Location(file=str(path))) from None
-    doc = load_marked_yaml(text, str(path), RulesetError)
+    doc, _ = read_yaml_file(Path(path), "waivers file")
     try:
         return WaiverFile.model_validate(doc.data).waivers
     except ValidationError as error:
