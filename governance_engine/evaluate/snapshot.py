@@ -1,6 +1,10 @@
-"""The snapshot evaluator: each rule compiled once into Python closures over the StateIndex.
-The default for one-shot evaluation (evaluate, audit, test, impact). Same semantics as the
-reference interpreter, without walking the syntax tree on every subject."""
+"""The snapshot evaluator: each rule compiled once per Engine into a generated Python function
+over the StateIndex (see codegen). The default for one-shot evaluation (evaluate, audit, test,
+impact). Same semantics as the reference interpreter, without walking the syntax tree on
+every subject.
+
+Also here: the closure compiler (`compile_expression`, `_Ctx`) with which the Rete evaluator
+computes the operands of its facts, collecting what each one read when a session asks."""
 
 from __future__ import annotations
 
@@ -10,11 +14,10 @@ from typing import Any
 
 from ..language import ast
 from ..language.packs import Pack
-from ..language.rules import Rule
-from ..language.unparse import unparse
 from ..state.index import Node, StateIndex
 from . import values as v
-from .common import EVERYTHING, Finding, Scope, resolve, walk_path
+from .codegen import compile_pack
+from .common import EVERYTHING, Finding, Scope, walk_path
 
 UNKNOWN = v.UNKNOWN
 Compiled = Callable[[Any, Node, Any], Any]
@@ -22,9 +25,10 @@ Compiled = Callable[[Any, Node, Any], Any]
 
 class _Ctx:
     """`visited`, when a set, collects every node a graph function looked at (the read set an
-    incremental session needs); one-shot evaluation leaves it None."""
+    incremental session needs); one-shot evaluation leaves it None. Roll-up rules (`blockers`)
+    are not compiled here: they run on the generated code, after the decide stage."""
 
-    __slots__ = ("index", "as_of", "subject", "derived", "lets", "let_fns", "visited", "rollup")
+    __slots__ = ("index", "as_of", "subject", "derived", "lets", "let_fns", "visited")
 
     def __init__(self, index: StateIndex, as_of: date) -> None:
         self.index, self.as_of = index, as_of
@@ -33,7 +37,6 @@ class _Ctx:
         self.lets: dict[str, Any] = {}
         self.let_fns: dict[str, Compiled] = {}
         self.visited: set[str] | None = None
-        self.rollup: Any = None  # decide.rollup.RollUp, for roll-up rules only
 
 
 def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compiled:
@@ -174,9 +177,7 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
         case ast.Call(name=name, args=args):
             parts = tuple(sub(a) for a in args)
             return lambda ctx, node, edge: v.call(name, [p(ctx, node, edge) for p in parts], ctx.as_of)
-        case ast.Aggregate(func="blockers", path=path):
-            return lambda ctx, node, edge: UNKNOWN if ctx.rollup is None else len(ctx.rollup.below(node.id, path))
-        case ast.Aggregate(func=func, path=path, where=where, value=value):
+        case ast.Aggregate(func=func, path=path, where=where, value=value) if func != "blockers":
             return _aggregate(func, path, None if where is None else sub(where), None if value is None else sub(value))
     raise TypeError(f"unknown expression {type(expr).__name__}")
 
@@ -298,65 +299,22 @@ def _quantifier(func: str, reach, where: Compiled) -> Compiled:
     return {"exists": exists, "all": every, "count": count}[func]
 
 
-class _CompiledRule:
-    __slots__ = ("rule", "let_map", "scope", "scope_text", "scope_shared", "body")
-
-    def __init__(self, rule: Rule, derived_names: frozenset[str]) -> None:
-        self.rule = rule
-        self.let_map = {name: compile_expression(expr, derived_names) for name, expr in rule.lets}
-        self.scope = None if rule.scope is None else compile_expression(rule.scope, derived_names)
-        self.scope_text = "" if rule.scope is None else unparse(rule.scope)
-        # a scope that reads lets or derived facts is this rule's own, not shareable
-        self.scope_shared = rule.scope is not None and not any(
-            isinstance(e, ast.LetRef) or (isinstance(e, ast.Attr) and e.name in derived_names)
-            for e in ast.walk(rule.scope)
-        )
-        self.body = compile_expression(rule.body, derived_names)
-
-
 class SnapshotEvaluator:
     name = "snapshot"
 
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
-        derived_names = frozenset(r.derive for r in pack.rules if r.derive)
-        self._rules = tuple(_CompiledRule(rule, derived_names) for rule in pack.rules)
+        self._rules = tuple(zip(pack.rules, compile_pack(pack), strict=True))
 
     def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING, rollup: Any = None) -> list[Finding]:
         """Every rule but roll-ups; with `rollup` (the decisions so far), only roll-ups."""
-        ctx = _Ctx(index, as_of)
-        ctx.rollup = rollup
         derived: dict[str, dict[str, Any]] = {}
         findings: list[Finding] = []
         subjects: dict[str, list[Node]] = {}
-        scopes: dict[tuple[str, str], Any] = {}  # rules often share a scope: settle it once per subject
-        for compiled in self._rules:
-            rule = compiled.rule
+        for rule, run in self._rules:
             if not rule.in_force(as_of) or rule.rolls_up != (rollup is not None):
                 continue
             if rule.applies_to not in subjects:
                 subjects[rule.applies_to] = scope.select(index.of_type(rule.applies_to))
-            for subject in subjects[rule.applies_to]:
-                ctx.subject = subject
-                ctx.derived = derived.setdefault(subject.id, {})
-                ctx.lets = {}
-                ctx.let_fns = compiled.let_map
-                scope_value: Any
-                if compiled.scope is None:
-                    scope_value = True
-                elif compiled.scope_shared:
-                    key = (compiled.scope_text, subject.id)
-                    scope_value = (
-                        scopes[key] if key in scopes else scopes.setdefault(key, compiled.scope(ctx, subject, None))
-                    )
-                else:
-                    scope_value = compiled.scope(ctx, subject, None)
-                body_value = compiled.body(ctx, subject, None) if scope_value is True else None
-                if body_value is not None and body_value is not True and body_value is not False:
-                    body_value = UNKNOWN
-                verdict = resolve(rule, scope_value, body_value)
-                if rule.derive:
-                    ctx.derived[rule.derive] = UNKNOWN if verdict is UNKNOWN else verdict is True
-                elif verdict is True or verdict is UNKNOWN:
-                    findings.append(Finding(rule, subject.id, verdict))
+            run(subjects[rule.applies_to], index, as_of, derived, rollup, findings)
         return findings
