@@ -16,10 +16,9 @@ from .decide.rollup import RollUp
 from .engine import Engine
 from .errors import GovernanceError, Location, RulesetError
 from .evaluate.coverage import Coverage
-from .language.packs import FAMILY, shipped_root
+from .language.packs import FAMILY, read_yaml_file, shipped_root
 from .outcomes import Outcome, PmoType
 from .report.model import Report
-from .yaml_source import load_marked_yaml
 
 
 class ExpectedDecision(BaseModel):
@@ -150,7 +149,7 @@ def run_file(
     path: Path, evaluator: str = "snapshot", engines: dict | None = None, coverage: Coverage | None = None
 ) -> list[CaseResult]:
     """Run every case of one test file. A file that cannot be read is a RulesetError."""
-    doc = load_marked_yaml(path.read_text(encoding="utf-8"), str(path), RulesetError)
+    doc, _ = read_yaml_file(path, "rule test file")
     try:
         spec = TestFile.model_validate(doc.data)
     except ValidationError as error:

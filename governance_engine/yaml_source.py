@@ -98,7 +98,12 @@ class MarkedDocument:
 
 
 def load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> MarkedDocument:
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)  # its reader refuses non-printable characters here
+    except yaml.reader.ReaderError as e:
+        before = text[: e.position]
+        where = Location(file=file, line=before.count("\n") + 1, column=e.position - before.rfind("\n"))
+        raise error(f"invalid YAML: the non-printable character #x{e.character:04x} is not allowed", where) from None
     try:
         root = loader.get_single_node()
         if root is None:

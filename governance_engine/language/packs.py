@@ -78,7 +78,8 @@ class _Layer:
     lineage: tuple[str, ...]
 
 
-def _read_yaml(path: Path, what: str) -> tuple[MarkedDocument, bytes]:
+def read_yaml_file(path: Path, what: str) -> tuple[MarkedDocument, bytes]:
+    """A governance YAML file (rules, packs, rule tests, waivers): size-capped, UTF-8, no aliases."""
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -103,7 +104,7 @@ def _validate(model, doc: MarkedDocument):
 
 
 def read_ruleset(path: Path) -> tuple[RulesetSpec, MarkedDocument, bytes]:
-    doc, raw = _read_yaml(path, "ruleset")
+    doc, raw = read_yaml_file(path, "ruleset")
     if not isinstance(doc.data, dict) or "ruleset" not in doc.data:
         raise RulesetError("not a ruleset: the top level needs a 'ruleset' name", doc.locate(()))
     return _validate(RulesetSpec, doc), doc, raw
@@ -168,7 +169,7 @@ def _load_layer(pack_dir: Path, chain: tuple[Path, ...]) -> _Layer:
     pack_dir = pack_dir.resolve()
     if pack_dir in chain:
         raise RulesetError("packs extend each other in a cycle", Location(file=str(pack_dir / "pack.yaml")))
-    manifest_doc, manifest_raw = _read_yaml(pack_dir / "pack.yaml", "pack manifest")
+    manifest_doc, manifest_raw = read_yaml_file(pack_dir / "pack.yaml", "pack manifest")
     manifest: PackSpec = _validate(PackSpec, manifest_doc)
     parent = (
         _load_layer(_resolve_extends(manifest.extends, pack_dir, manifest_doc), (*chain, pack_dir))

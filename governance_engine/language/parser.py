@@ -100,7 +100,16 @@ class _ToAst(Transformer):
         return ast.Literal(value, span=_span(meta))
 
     def string(self, meta, items):
-        return ast.Literal(json.loads(str(items[0])), span=_span(meta))
+        # The grammar's ESCAPED_STRING admits what JSON refuses (raw control characters,
+        # unknown escapes such as "C:\docs") and lone surrogates no report can encode.
+        try:
+            value = json.loads(str(items[0]))
+            value.encode("utf-8")
+        except json.JSONDecodeError as error:
+            raise _ExpressionError(f"invalid string literal: {error.msg}", meta.line, meta.column + error.pos) from None
+        except UnicodeEncodeError:
+            raise _ExpressionError("invalid string literal: a lone surrogate escape", meta.line, meta.column) from None
+        return ast.Literal(value, span=_span(meta))
 
     def true(self, meta, items):
         return ast.Literal(True, span=_span(meta))
