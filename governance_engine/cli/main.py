@@ -1,56 +1,31 @@
 """The `govern` command. Each command is a thin shell over the library API; errors are
-rendered here, once."""
+rendered once, by `options.reports_errors`."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from datetime import date
-from functools import wraps
 from pathlib import Path
 
 import click
 
 from .. import __version__
-from ..audit import AuditSettings, run_audit
+from ..audit import FAIL_ON_LEVELS, AuditSettings, run_audit
 from ..audit import discover as discover_states
 from ..decide.waivers import load_waivers
 from ..engine import Engine
-from ..errors import GovernanceError
+from ..errors import UsageError
 from ..evaluate.coverage import Coverage
 from ..generate import write_portfolio
 from ..language.lint import lint
-from ..outcomes import BLOCKING, Outcome, PmoType
+from ..outcomes import BLOCKING, Outcome
 from ..render.table import render_table
 from ..scaffold import new_pack, new_rule
 from ..tester import discover, junit_xml, run_file
-
-PMO_TYPES = click.Choice([t.value for t in PmoType])
-EVALUATORS = click.Choice(["snapshot", "rete", "reference"])
-
-
-def reports_errors(command: Callable) -> Callable:
-    """Bad input is one clear line naming the file and place, exit code 2, no traceback."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except GovernanceError as error:
-            click.echo(f"govern: {error}", err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
-def parse_date(ctx, param, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+from .dcma_command import dcma_command
+from .graph_command import graph
+from .import_command import import_command
+from .options import EVALUATORS, PMO_TYPES, parse_date, reports_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,6 +143,7 @@ SCHEMAS = {
     "report": "governance_engine.report.model:Report",
     "tests": "governance_engine.tester:TestFile",
     "state": "governance_engine.state.model:state_json_schema",
+    "waivers": "governance_engine.decide.waivers:WaiverFile",
 }
 
 
@@ -186,7 +162,7 @@ def schema(document) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--pack", "packs", multiple=True, help="Pack name or directory, or a ruleset file (repeatable).")
 @click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
 @click.option("--as-of", callback=parse_date, help="Evaluation date for every file (default: each file's own as_of).")
@@ -195,7 +171,7 @@ def schema(document) -> None:
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(["jsonl", "csv", "junit", "md"]),
+    type=click.Choice(["jsonl", "json", "csv", "junit", "md", "sarif", "html"]),
     multiple=True,
     help="Also write decisions.csv (decisions.jsonl is always written).",
 )
@@ -203,18 +179,73 @@ def schema(document) -> None:
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out without evaluating done files again.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="A waivers file applied to every input.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_LEVELS),
+    multiple=True,
+    help="Exit 1 also on insufficient evidence (always on unwaived blocking decisions).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where to evaluate: worker processes here, or a Dask cluster (needs --scheduler).",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler for --executor dask (tcp://host:8786).")
+@click.option(
+    "--verify",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="MANIFEST",
+    help="Re-run the audit a manifest.json describes and compare. Exit 0 identical, 1 differs.",
+)
 @reports_errors
-def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, quiet, waivers) -> None:
+def audit(
+    paths,
+    packs,
+    pmo_type,
+    as_of,
+    jobs,
+    evaluator,
+    formats,
+    out,
+    resume,
+    quiet,
+    waivers,
+    fail_on,
+    executor,
+    scheduler,
+    verify,
+) -> None:
     """Evaluate many state files (files, folders, globs) in parallel. Exit 0: nothing blocking;
-    1: blocking decisions; 2: bad usage; 3: some inputs could not be evaluated (each recorded
-    in the report with its error)."""
+    1: unwaived blocking decisions (or at a --fail-on level); 2: bad usage, or the report
+    cannot be written (disk full: finish with --resume); 3: some inputs could not be
+    evaluated (each recorded in the report with its error)."""
+    from ..executors import DaskExecutor
+    from ..manifest import verify as verify_manifest
+
+    runner = DaskExecutor(scheduler) if executor == "dask" else None
+    if verify:
+        found = verify_manifest(verify, jobs=jobs, executor=runner)
+        click.echo(found.render(), nl=False)
+        sys.exit(0 if found.identical else 1)
+    if not paths:
+        raise UsageError("give the state files to audit (files, folders, globs), or --verify MANIFEST")
     settings = AuditSettings(tuple(packs) or None, evaluator, pmo_type, as_of, waivers)
     total = len(discover_states(list(paths)))
     show = not quiet and sys.stderr.isatty()
     with click.progressbar(length=total, label="evaluating", file=sys.stderr if show else open(os.devnull, "w")) as bar:
         try:
             result = run_audit(
-                list(paths), out, settings, jobs=jobs, csv_output="csv" in formats, resume=resume, progress=bar.update
+                list(paths),
+                out,
+                settings,
+                jobs=jobs,
+                csv_output="csv" in formats,
+                json_output="json" in formats,
+                resume=resume,
+                progress=bar.update,
+                executor=runner,
             )
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: partial report in {out}; finish with --resume", err=True)
@@ -225,11 +256,19 @@ def audit(paths, packs, pmo_type, as_of, jobs, evaluator, formats, out, resume, 
         write_junit(out)
     if "md" in formats:
         write_markdown(out)
+    if "sarif" in formats:
+        from ..render.sarif import write_sarif
+
+        write_sarif(out, tuple(packs) or None)
+    if "html" in formats:
+        from ..render.html import write_html
+
+        write_html(out)
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.items() if n) or "no decisions"
     click.echo(f"{result.files} files, {len(result.failed)} failed: {counts} -> {out}")
     for failure in result.failed[:20]:
         click.echo(f"  failed: {failure['error']}", err=True)
-    sys.exit(3 if result.failed else 1 if result.blocking else 0)
+    sys.exit(result.exit_code(fail_on))
 
 
 @main.command("lint")
@@ -389,3 +428,8 @@ def diff_command(old, new, fmt) -> None:
     from ..audit_diff import diff_audits, render_diff
 
     click.echo(render_diff(diff_audits(old, new), fmt), nl=False)
+
+
+main.add_command(graph)
+main.add_command(import_command)
+main.add_command(dcma_command)
