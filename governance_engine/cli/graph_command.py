@@ -10,7 +10,13 @@ import click
 
 from ..decide.waivers import load_waivers
 from ..engine import Engine
-from .options import EVALUATORS, PMO_TYPES, parse_date, reports_errors
+from .options import (
+    as_of_option,
+    engine_option,
+    packs_option,
+    pmo_type_option,
+    reports_errors,
+)
 
 
 @click.command("graph")
@@ -21,15 +27,10 @@ from .options import EVALUATORS, PMO_TYPES, parse_date, reports_errors
     help="FILE.dot (DOT text), .svg, .png or .html (inline SVG with every node's decisions). Default: DOT on stdout.",
 )
 @click.option("--project", help="Draw only this project (or program/portfolio), its contents and their neighbours.")
-@click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
-@click.option(
-    "--pack",
-    "packs",
-    multiple=True,
-    help="Pack name or directory, or a ruleset file (repeatable). Default: the shipped family.",
-)
-@click.option("--as-of", callback=parse_date, help="Evaluation date (default: the state's as_of, else today).")
-@click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use.")
+@pmo_type_option
+@packs_option
+@as_of_option
+@engine_option
 @click.option("--waivers", type=click.Path(dir_okay=False), help="A waivers file: waived decisions are drawn dashed.")
 @reports_errors
 def graph(state, out, project, pmo_type, packs, as_of, evaluator, waivers) -> None:

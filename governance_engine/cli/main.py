@@ -25,7 +25,16 @@ from ..tester import discover, junit_xml, run_file
 from .dcma_command import dcma_command
 from .graph_command import graph
 from .import_command import import_command
-from .options import EVALUATORS, PMO_TYPES, parse_date, reports_errors
+from .options import (
+    EVALUATORS,
+    PMO_TYPES,
+    as_of_option,
+    engine_option,
+    packs_option,
+    parse_date,
+    pmo_type_option,
+    reports_errors,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,16 +45,11 @@ def main() -> None:
 
 @main.command()
 @click.argument("state", type=click.Path(dir_okay=False))
-@click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
-@click.option(
-    "--pack",
-    "packs",
-    multiple=True,
-    help="Pack name or directory, or a ruleset file (repeatable). Default: the shipped family.",
-)
-@click.option("--as-of", callback=parse_date, help="Evaluation date (default: the state's as_of, else today).")
+@pmo_type_option
+@packs_option
+@as_of_option
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
-@click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use.")
+@engine_option
 @click.option(
     "--fail-on",
     type=click.Choice(["blocking", "insufficient_evidence"]),
@@ -70,7 +74,7 @@ def evaluate(state, pmo_type, packs, as_of, fmt, evaluator, fail_on, remedies, w
 
 @main.command("test")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use.")
+@engine_option
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JUnit XML.")
 @click.option(
     "--coverage", "with_coverage", is_flag=True, help="Report which rules and condition outcomes the cases reach."
@@ -173,7 +177,7 @@ def schema(document) -> None:
     "formats",
     type=click.Choice(["jsonl", "json", "csv", "junit", "md", "sarif", "html"]),
     multiple=True,
-    help="Also write decisions.csv (decisions.jsonl is always written).",
+    help="Extra outputs (repeatable): audit.json, decisions.csv, report.junit.xml, report.md, audit.sarif, audit.html. decisions.jsonl, files.jsonl, report.json and manifest.json are always written.",
 )
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("audit-out"), show_default=True)
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out without evaluating done files again.")

@@ -39,3 +39,18 @@ def parse_date(ctx, param, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+pmo_type_option = click.option("--pmo-type", type=PMO_TYPES, help="Judge every project as this PMO type.")
+packs_option = click.option(
+    "--pack",
+    "packs",
+    multiple=True,
+    help="Pack name or directory, or a ruleset file (repeatable). Default: the shipped family.",
+)
+as_of_option = click.option(
+    "--as-of", callback=parse_date, help="Evaluation date (default: the state's as_of, else today)."
+)
+engine_option = click.option(
+    "--engine", "evaluator", type=EVALUATORS, default="snapshot", show_default=True, help="Evaluator to use."
+)
