@@ -84,6 +84,13 @@ class Engine:
             name: evaluator for name, evaluator in self._evaluators.items() if evaluator.name == "rete"
         }
         self._snapshots: dict[str, SnapshotEvaluator] = {}
+        # the evidence's lets from the compiled rules, when the snapshot evaluator is the one
+        self._lets = {
+            key: lets
+            for evaluator in self._evaluators.values()
+            if isinstance(evaluator, SnapshotEvaluator)
+            for key, lets in evaluator.lets.items()
+        }
         self.needs_schedule = any(
             isinstance(e, ast.Attr) and e.name in SCHEDULE_ATTRIBUTES
             for p in loaded
@@ -164,7 +171,9 @@ class Engine:
             if not isinstance(evaluator, SnapshotEvaluator | ReferenceEvaluator):
                 evaluator = self._snapshot_for(pack)
             findings.extend(evaluator.evaluate(index, as_of, Scope(ids), rollup))
-        return decisions + decide(index, as_of, findings, assignments, rollup, remedies=remedies)
+        return decisions + decide(
+            index, as_of, findings, assignments, rollup, remedies=remedies, compiled_lets=self._lets
+        )
 
     def _snapshot_for(self, pack: Pack) -> SnapshotEvaluator:
         with self._lock:
@@ -188,7 +197,7 @@ class Engine:
         forced = PmoType(pmo_type) if pmo_type else None
         when = as_of or index.as_of or date.today()
         findings, assignments = self.findings(index, when, forced)
-        decided = decide(index, when, findings, assignments, remedies=remedies)
+        decided = decide(index, when, findings, assignments, remedies=remedies, compiled_lets=self._lets)
         decided = self.roll_up(index, when, decided, assignments, remedies=remedies, waivers=waivers)
         decisions, waiver_statuses = finalize(decided, waivers or [], when)
         used = sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -114,10 +115,15 @@ def test_a_malformed_waivers_file_exits_2_with_its_place(tmp_path: Path):
     assert f"{tmp_path / 'w.yaml'}:2:5" in result.output and "exactly one of 'subject'" in result.output
 
 
+@cache
+def shared_engine() -> Engine:
+    return Engine()
+
+
 @settings(max_examples=40)
 @given(seed=st.integers(0, 2**31 - 1), picks=st.randoms(use_true_random=False))
 def test_waivers_never_remove_a_decision(seed, picks: random.Random):
-    engine = Engine()
+    engine = shared_engine()
     state = generate_portfolio(1, seed=seed, tasks=20, breaking_share=0.9)[0]
     plain = engine.evaluate(state)
     chosen = [d for d in plain.decisions if picks.random() < 0.5]

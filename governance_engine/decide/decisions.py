@@ -3,6 +3,7 @@ and approvals that stand only where nothing blocks them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,7 +15,7 @@ from ..language.rules import Rule
 from ..outcomes import BLOCKING, Outcome, PmoType, capped
 from ..report.model import Action, Blocker, Decision, Missing, Remedy
 from ..state.index import Node, StateIndex
-from .evidence import Explainer
+from .evidence import CompiledLets, Explainer
 from .remedies import RemedyFinder
 from .rollup import RollUp
 
@@ -78,6 +79,7 @@ def decide(
     rollup: RollUp | None = None,
     *,
     remedies: bool = False,
+    compiled_lets: Mapping[int, CompiledLets] | None = None,
 ) -> list[Decision]:
     """With `remedies`, each decision that fired carries the changes that would clear it
     (a search per decision: asked for, not computed on every evaluation)."""
@@ -92,7 +94,9 @@ def decide(
         outcome = Outcome.insufficient_evidence if finding.verdict is v.UNKNOWN else capped(wanted, where.pmo_type)
         explainer = explainers.get(where.pack.name)
         if explainer is None:
-            explainer = explainers[where.pack.name] = Explainer(index, as_of, list(where.pack.rules), rollup)
+            explainer = explainers[where.pack.name] = Explainer(
+                index, as_of, list(where.pack.rules), rollup, compiled_lets
+            )
         ctx = explainer.context(rule, subject)
         missing = explainer.missing(rule, subject, ctx) if outcome is Outcome.insufficient_evidence else []
         if missing:

@@ -1,11 +1,13 @@
 """What a decision shows: the values its rule looked at, the message with them filled in, and
 for an undecidable rule exactly which attributes would settle it. Computed once, after
-evaluation, by the reference interpreter, so every evaluator's report is identical."""
+evaluation, by the reference interpreter (the lets by the compiled code when the engine runs
+the snapshot evaluator: the same values), so every evaluator's report is identical."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -32,6 +34,9 @@ DERIVED_INPUTS = {
     "cpli": ("baseline_finish",),
 }
 PLACEHOLDER = re.compile(r"\{(\$?[A-Za-z_][A-Za-z0-9_]{0,63})\}")
+# A compiled rule's lets for one subject: (subject, index, as_of, the subject's derived facts,
+# roll-up) -> the values in the rule's order, those the reference interpreter gives.
+CompiledLets = Callable[..., Sequence[Any]]
 
 
 def json_value(value: Any) -> Any:
@@ -68,11 +73,21 @@ def display(value: Any) -> str:
 class Explainer:
     """Re-reads one subject with the reference interpreter to give evidence and missing data."""
 
-    def __init__(self, index: StateIndex, as_of: date, rules: list[Rule], rollup: Any = None) -> None:
+    def __init__(
+        self,
+        index: StateIndex,
+        as_of: date,
+        rules: list[Rule],
+        rollup: Any = None,
+        compiled_lets: Mapping[int, CompiledLets] | None = None,
+    ) -> None:
+        """`compiled_lets`, by id of the Rule: the snapshot evaluator's compiled lets; without
+        them (Rete, reference) the lets are computed by the reference interpreter."""
         self.index, self.as_of, self.rollup = index, as_of, rollup
         self.writers = {r.derive: r for r in rules if r.derive and r.in_force(as_of)}
         self.derived_names = frozenset(r.derive for r in rules if r.derive)
         self._derived: dict[str, dict[str, Any]] = {}
+        self._lets = compiled_lets or {}
 
     def derived_for(self, subject: Node) -> dict[str, Any]:
         """Derived facts of one subject, settled in the order their writers depend on."""
@@ -97,6 +112,11 @@ class Explainer:
     def context(self, rule: Rule, subject: Node) -> Context:
         ctx = Context(self.index, self.as_of, subject, self.derived_for(subject), rule, self.derived_names)
         ctx.rollup = self.rollup
+        compiled = self._lets.get(id(rule)) if rule.lets else None
+        if compiled is not None:
+            values = compiled(subject, self.index, self.as_of, ctx.derived, self.rollup)
+            ctx.lets = dict(zip([name for name, _ in rule.lets], values, strict=True))
+            return ctx
         for name, expr in rule.lets:
             ctx.lets[name] = evaluate_expr(expr, ctx, subject, None)
         return ctx

@@ -33,6 +33,8 @@ UNKNOWN = v.UNKNOWN
 
 # A rule's function: (subjects, index, as_of, derived facts by subject, roll-up, findings out).
 RuleFunction = Callable[[list, Any, date, dict, Any, list], None]
+# A rule's lets: (subject, index, as_of, the subject's derived facts, roll-up) -> their values.
+LetsFunction = Callable[[Any, Any, date, dict, Any], tuple]
 
 # Expressions that read neither the state nor the date: settled once, at compile time.
 _CONSTANT_KINDS = (
@@ -522,13 +524,7 @@ class _RuleWriter:
 
         self.lines, self.depth = [], 0
         with self.block(f"def {self.name}(subjects, index, as_of, derived, rollup, found):"):
-            if "as_of_date" in self.uses:
-                self.line("as_of_date = type(as_of) is _date")
-            if "nodes" in self.uses:
-                self.line("nodes = index.nodes")
-            for direction in ("out", "in"):
-                if f"{direction}_edges" in self.uses:
-                    self.line(f"{direction}_edges = index.{direction}_edges")
+            self.setup()
             for name, _ in self.rule.lets:  # in the rule's order, not the order first read
                 self.lines.extend(self.let_functions.get(name, ()))
             with self.block("for subject in subjects:"):
@@ -541,6 +537,35 @@ class _RuleWriter:
                     self.line(" = ".join(self.lets[name][0] for name in self.let_functions) + " = _NA")
                 self.lines.extend(evaluation)
         return [*self.lines, ""]
+
+    def write_lets(self) -> list[str]:
+        """A function computing every let of the rule for one subject, in the rule's order
+        (for the evidence and messages: the values the reference interpreter gives)."""
+        subject = _Place("subject", "attrs", None)
+        self.lines, self.depth = [], 1
+        results = [self.value(ast.LetRef(name), subject) for name, _ in self.rule.lets]
+        self.line("return (" + "".join(f"{r}, " for r in results) + ")")
+        evaluation = self.lines
+
+        self.lines, self.depth = [], 0
+        with self.block(f"def {self.name}(subject, index, as_of, facts, rollup):"):
+            self.setup()
+            for name, _ in self.rule.lets:
+                self.lines.extend(self.let_functions.get(name, ()))
+            self.line("attrs = subject.attrs")
+            self.line(" = ".join(self.lets[name][0] for name in self.let_functions) + " = _NA")
+            self.lines.extend(evaluation)
+        return [*self.lines, ""]
+
+    def setup(self) -> None:
+        """The names the function reads the index and the date through."""
+        if "as_of_date" in self.uses:
+            self.line("as_of_date = type(as_of) is _date")
+        if "nodes" in self.uses:
+            self.line("nodes = index.nodes")
+        for direction in ("out", "in"):
+            if f"{direction}_edges" in self.uses:
+                self.line(f"{direction}_edges = index.{direction}_edges")
 
     def outcome(self, header: str, verdict: Any) -> None:
         """What a verdict does: set the derived fact, or record a finding (True or UNKNOWN)."""
@@ -567,3 +592,28 @@ def compile_pack(pack: Pack) -> tuple[RuleFunction, ...]:
     namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **_HELPERS, **bound}
     exec(compile(source, f"<rules of pack {pack.name!r}>", "exec"), namespace)  # generated from the AST, see above
     return namespace["RULES"]
+
+
+def generate_lets(pack: Pack) -> tuple[str, dict[str, Any]]:
+    """The module source for the lets of a pack's rules (None for a rule without lets), and
+    the data its names are bound to. Separate from the rules' module, which it leaves as is."""
+    module = _Module()
+    derived_names = frozenset(r.derive for r in pack.rules if r.derive)
+    names = []
+    for position, rule in enumerate(pack.rules):
+        if rule.lets:
+            module.body.extend(_RuleWriter(module, position, rule, derived_names).write_lets())
+            names.append(f"_rule{position}, ")
+        else:
+            names.append("None, ")
+    module.body.append("LETS = (" + "".join(names) + ")")
+    return module.source(), module.bound
+
+
+def compile_lets(pack: Pack) -> tuple[LetsFunction | None, ...]:
+    """One function per rule of the pack computing its lets for one subject (None when the
+    rule has none), in the pack's order."""
+    source, bound = generate_lets(pack)
+    namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **_HELPERS, **bound}
+    exec(compile(source, f"<lets of pack {pack.name!r}>", "exec"), namespace)  # generated from the AST, see above
+    return namespace["LETS"]

@@ -16,7 +16,7 @@ from ..language import ast
 from ..language.packs import Pack
 from ..state.index import Node, StateIndex
 from . import values as v
-from .codegen import compile_pack
+from .codegen import LetsFunction, compile_lets, compile_pack
 from .common import EVERYTHING, Finding, Scope, walk_path
 
 UNKNOWN = v.UNKNOWN
@@ -305,6 +305,10 @@ class SnapshotEvaluator:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self._rules = tuple(zip(pack.rules, compile_pack(pack), strict=True))
+        # the lets of each rule for one subject, by id of the rule (the decide stage's evidence)
+        self.lets: dict[int, LetsFunction] = {
+            id(rule): lets for rule, lets in zip(pack.rules, compile_lets(pack), strict=True) if lets is not None
+        }
 
     def evaluate(self, index: StateIndex, as_of: date, scope: Scope = EVERYTHING, rollup: Any = None) -> list[Finding]:
         """Every rule but roll-ups; with `rollup` (the decisions so far), only roll-ups."""
