@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -98,6 +99,22 @@ class MarkedDocument:
 
 
 def load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> MarkedDocument:
+    """The document with the line/column of every value. Packs layered on one another read
+    the same rule modules again (three times for the shipped family): a file parsed before
+    in this process is copied, not parsed again (pure-Python YAML is ten times slower)."""
+    key = (text, file)
+    if key not in _DOCUMENTS:
+        if len(_DOCUMENTS) >= MAX_DOCUMENTS:
+            _DOCUMENTS.clear()
+        _DOCUMENTS[key] = _load_marked_yaml(text, file, error)
+    return copy.deepcopy(_DOCUMENTS[key])
+
+
+_DOCUMENTS: dict[tuple[str, str], MarkedDocument] = {}  # only parsed ones: errors are raised anew
+MAX_DOCUMENTS = 256
+
+
+def _load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> MarkedDocument:
     try:
         loader = _NoAliasLoader(text)  # its reader refuses non-printable characters here
     except yaml.reader.ReaderError as e:

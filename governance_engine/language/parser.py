@@ -223,6 +223,8 @@ def parse_expression(text: str, where: Location | Callable[[int, int], Location]
     """Parse one expression. `where` locates the text in its file: the Location of its first
     character, or a function from (line, column) in the text to a Location in the file
     (for YAML block scalars, whose lines are indented and folded)."""
+    if isinstance(text, str) and text in _PARSED:
+        return _PARSED[text]
     located = where if callable(where) else partial(offset_location, where)
     where = located(1, 1)
 
@@ -260,7 +262,18 @@ def parse_expression(text: str, where: Location | Callable[[int, int], Location]
         raise
     if _ast_depth(expr) > MAX_TREE_DEPTH:
         raise RulesetError(f"expression nested deeper than {MAX_TREE_DEPTH} levels (split it with 'let')", where)
+    if len(_PARSED) >= MAX_PARSED:
+        _PARSED.clear()
+    _PARSED[text] = expr
     return expr
+
+
+# Expressions parsed in this process, by text. Packs layered on one another parse the same
+# rules again (three times for the shipped family); the AST is immutable and its spans are
+# relative to the text, so one parse serves every file the text appears in. Only successful
+# parses are kept: an error is raised again with its own file's location.
+_PARSED: dict[str, ast.Expr] = {}
+MAX_PARSED = 4096
 
 
 __all__ = ["parse_expression", "offset_location", "SCALAR_FUNCTIONS"]
