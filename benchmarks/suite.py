@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from environment import git, package_versions
 
 from governance_engine import Engine
 from governance_engine import generate as generator
@@ -623,19 +624,6 @@ def targets(result: dict[str, Any]) -> list[Target]:
 
 
 def machine() -> dict[str, Any]:
-    def version(package: str) -> str | None:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return None
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=False)
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
     status = git("status", "--porcelain")
     return {
         "platform": platform.platform(),
@@ -644,9 +632,9 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "commit": git("rev-parse", "--short", "HEAD"),
         "working_tree_changed": bool(status) if status is not None else None,
-        "packages": {
-            p: version(p) for p in ("governance-engine", "durable_rules", "pydantic", "lark", "pyinstrument", "PyYAML")
-        },
+        "packages": package_versions(
+            ("governance-engine", "durable_rules", "pydantic", "lark", "pyinstrument", "PyYAML")
+        ),
     }
 
 

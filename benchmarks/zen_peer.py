@@ -21,18 +21,17 @@ import platform
 import pstats
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
+from environment import git, package_versions
 
 from governance_engine import Engine
 from governance_engine.decide.decisions import decide
@@ -527,25 +526,11 @@ def rete_split(engine: Engine, files: list[StateFile]) -> dict[str, float]:
 
 def source_revision() -> dict[str, Any]:
     """The checkout measured: commit, and whether the engine or rulesets had local edits."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
     status = git("status", "--porcelain", "--", "governance_engine", "rulesets")
     return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status)}
 
 
 def machine() -> dict[str, Any]:
-    def version(package: str) -> str | None:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return None
-
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "platform": platform.platform(),
@@ -555,10 +540,9 @@ def machine() -> dict[str, Any]:
         "cpus_usable": affinity,
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
-        "packages": {
-            p: version(p)
-            for p in ("governance-engine", "zen-engine", "durable_rules", "pydantic", "pydantic_core", "orjson")
-        },
+        "packages": package_versions(
+            ("governance-engine", "zen-engine", "durable_rules", "pydantic", "pydantic_core", "orjson")
+        ),
     }
 
 

@@ -23,6 +23,8 @@ SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.py"
 def _suite_module():
     """benchmarks/ is no package: the script is loaded from its path (once)."""
     if "benchmark_suite" not in sys.modules:
+        if str(SUITE.parent) not in sys.path:  # as when run as a script: its sibling modules import
+            sys.path.insert(0, str(SUITE.parent))
         spec = importlib.util.spec_from_file_location("benchmark_suite", SUITE)
         module = importlib.util.module_from_spec(spec)
         sys.modules["benchmark_suite"] = module  # its dataclasses resolve annotations there

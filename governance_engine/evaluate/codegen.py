@@ -60,24 +60,6 @@ class _NotAsked:
         return "NOT_ASKED"
 
 
-def _fold(func: str, chosen: list[Any]) -> Any:
-    """sum / min / max / values of the values the filter kept, once every verdict was True
-    (the tail of values.aggregate)."""
-    if func == "values":
-        for x in chosen:
-            if x is UNKNOWN:
-                return UNKNOWN
-        return chosen
-    for x in chosen:
-        if type(x) is not float and type(x) is not int and not v.is_number(x):
-            return UNKNOWN
-    if func == "sum":
-        return sum(chosen)
-    if not chosen:
-        return UNKNOWN
-    return min(chosen) if func == "min" else max(chosen)
-
-
 def _difference(a: Any, b: Any) -> Any:
     """difference(a, b): the elements of a that equal none of b. Between texts only, a set
     lookup; otherwise values.call's pairwise three-valued equality."""
@@ -99,7 +81,7 @@ _HELPERS: dict[str, Any] = {
     "_negate": v.negate,
     "_index": v.index,
     "_call": v.call,
-    "_fold": _fold,
+    "_fold": v.fold,
     "_difference": _difference,
     "_NO_FACTS": {},  # read only: rules that read derived facts of a subject that has none
 }

@@ -231,10 +231,14 @@ def aggregate(func: str, verdicts: list[Any], values: list[Any]) -> Any:
         return UNKNOWN
     if func == "count":
         return sum(1 for v in verdicts if v is True)
-    chosen = [x for v, x in zip(verdicts, values, strict=True) if v is True]
+    return fold(func, [x for v, x in zip(verdicts, values, strict=True) if v is True])
+
+
+def fold(func: str, chosen: list[Any]) -> Any:
+    """sum / min / max / values of the values a filter kept, once every verdict was True."""
     if func == "values":
         return chosen if all(x is not UNKNOWN for x in chosen) else UNKNOWN
-    if not all(is_number(x) for x in chosen):
+    if not all(type(x) is int or type(x) is float or is_number(x) for x in chosen):
         return UNKNOWN
     if func == "sum":
         return sum(chosen)

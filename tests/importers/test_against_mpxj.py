@@ -18,17 +18,12 @@ import pytest
 
 from governance_engine.importers import load_schedule
 
+from .conftest import SAMPLE_FILES
+
 mpxj = pytest.importorskip("mpxj", reason="MPXJ is not installed: pip install '.[mpxj]'")
 jpype = pytest.importorskip("jpype", reason="JPype is not installed: pip install '.[mpxj]'")
 
-MSPDI_AND_XER = (
-    "sample.xml",
-    "baselines.xml",
-    "PredecessorCalendar.xer",
-    "resource-rates-test.xer",
-    "percent-complete-8.4.xer",
-    "sample.xer",
-)
+MSPDI_AND_XER = tuple(name for name in SAMPLE_FILES if not name.endswith(".sm"))  # MPXJ reads no PSPLIB
 RELATION_KINDS = {"FINISH_START": "FS", "START_START": "SS", "FINISH_FINISH": "FF", "START_FINISH": "SF"}
 CONSTRAINTS = {
     "START_ON": "must_start_on",
