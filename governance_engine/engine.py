@@ -84,6 +84,7 @@ class Engine:
             name: evaluator for name, evaluator in self._evaluators.items() if evaluator.name == "rete"
         }
         self._snapshots: dict[str, SnapshotEvaluator] = {}
+        self._refs: dict[tuple[str, ...], tuple[PackRef, tuple[PackRef, ...]]] = {}
         # the evidence's lets from the compiled rules, when the snapshot evaluator is the one
         self._lets = {
             key: lets
@@ -175,6 +176,14 @@ class Engine:
             index, as_of, findings, assignments, rollup, remedies=remedies, compiled_lets=self._lets
         )
 
+    def _pack_refs(self, used: tuple[str, ...]) -> tuple[PackRef, tuple[PackRef, ...]]:
+        """The report's pack references for the packs a state used (frozen, so shared)."""
+        refs = self._refs.get(used)
+        if refs is None:
+            used_packs = [p for p in self.packs if p.name in used]
+            refs = self._refs[used] = (_combined_ref(used_packs), tuple(pack_ref(p) for p in used_packs))
+        return refs
+
     def _snapshot_for(self, pack: Pack) -> SnapshotEvaluator:
         with self._lock:
             if pack.name not in self._snapshots:
@@ -200,8 +209,8 @@ class Engine:
         decided = decide(index, when, findings, assignments, remedies=remedies, compiled_lets=self._lets)
         decided = self.roll_up(index, when, decided, assignments, remedies=remedies, waivers=waivers)
         decisions, waiver_statuses = finalize(decided, waivers or [], when)
-        used = sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs]
-        used_packs = [p for p in self.packs if p.name in used]
+        used = tuple(sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs])
+        combined_ref, pack_refs = self._pack_refs(used)
         summary = {o.value: 0 for o in Outcome} | {"waived": 0}
         for d in decisions:
             summary[d.outcome.value] += 1
@@ -228,8 +237,8 @@ class Engine:
             evaluator=self.evaluator_name,
             as_of=when,
             pmo_type=forced,
-            pack=_combined_ref(used_packs),
-            packs=[pack_ref(p) for p in used_packs],
+            pack=combined_ref,
+            packs=list(pack_refs),
             input=InputRef(source=index.source, digest=digest),
             summary=summary,
             projects=projects,

@@ -41,6 +41,8 @@ def assign_subjects(
 ) -> dict[str, Assignment]:
     node_types = {rule.applies_to for pack in [*packs.values(), fallback] if pack for rule in pack.rules}
     assigned: dict[str, Assignment] = {}
+    # Subjects of one project share one Assignment (there are few distinct ones per file).
+    shared: dict[tuple[PmoType, str | None], Assignment] = {}
     for node_type in sorted(node_types):
         for node in index.of_type(node_type):
             project = index.project_of(node.id)
@@ -51,9 +53,12 @@ def assign_subjects(
                     "and the graph has no pmo_type (give one with --pmo-type)",
                     Location(file=index.source, node=node.id),
                 )
-            pack = packs.get(pmo_type, fallback)
-            if pack is None:
-                served = ", ".join(sorted(packs))
-                raise UsageError(f"{node.type} {node.id!r} is {pmo_type}, but the packs given serve only {served}")
-            assigned[node.id] = Assignment(pmo_type, pack, project)
+            assignment = shared.get((pmo_type, project))
+            if assignment is None:
+                pack = packs.get(pmo_type, fallback)
+                if pack is None:
+                    served = ", ".join(sorted(packs))
+                    raise UsageError(f"{node.type} {node.id!r} is {pmo_type}, but the packs given serve only {served}")
+                assignment = shared[(pmo_type, project)] = Assignment(pmo_type, pack, project)
+            assigned[node.id] = assignment
     return assigned

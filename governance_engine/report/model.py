@@ -18,6 +18,10 @@ class _Model(BaseModel):
 
 
 class PackRef(_Model):
+    """Shared by every report of an Engine, so it cannot be changed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     name: str
     version: str
     digest: str

@@ -152,6 +152,12 @@ class StateIndex:
             return None
         if node.type == "project":
             return node_id
+        containers = self._in.get((node_id, "contains"))
+        if not containers:
+            return None
+        for edge in containers:  # the common case: the first level of the search below
+            if self.nodes[edge.source].type == "project":
+                return edge.source
         seen = {node_id}
         level = [node_id]
         while level:

@@ -315,7 +315,30 @@ class DependencyData(EdgeData):
     lag_days: NotRequired[Number]
 
 
-EdgeUnion = Annotated[dict[str, Any], _OpenUnion("relation", (("depends_on", DependencyData),), EdgeData)]
+# The relations of the vocabulary (language/vocabulary.py RELATIONS) are dispatched by tag,
+# so only custom relations pay for trying the tagged union first.
+GENERIC_RELATIONS = (
+    "contains",
+    "governs",
+    "mitigates",
+    "sponsors",
+    "manages",
+    "owns",
+    "approves",
+    "assigned_to",
+    "aligns_with",
+    "uses_calendar",
+    "decomposes_into",
+    "affects",
+)
+EdgeUnion = Annotated[
+    dict[str, Any],
+    _OpenUnion(
+        "relation",
+        (("depends_on", DependencyData), *((relation, EdgeData) for relation in GENERIC_RELATIONS)),
+        EdgeData,
+    ),
+]
 
 
 @_node

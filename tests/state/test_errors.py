@@ -133,6 +133,11 @@ CASES: list[tuple[str, Change, list[str]]] = [
         ["edge P1 -> T1 (assigned_to)", "allocation", "from 0 to 1000"],
     ),
     (
+        "allocation over 1000 on a custom relation",
+        lambda d: d["edges"].append({"source": "P1", "target": "T1", "relation": "coaches", "allocation": 2000}),
+        ["edge P1 -> T1 (coaches)", "allocation", "from 0 to 1000"],
+    ),
+    (
         "edge without relation",
         lambda d: d["edges"][0].pop("relation"),
         ["edges[0]", "missing required attribute 'relation'"],

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from governance_engine.language.vocabulary import RELATIONS
 from governance_engine.state import (
     Edge,
     StateIndex,
@@ -17,6 +18,7 @@ from governance_engine.state import (
     load_state_bytes,
     state_from_dict,
 )
+from governance_engine.state.model import GENERIC_RELATIONS
 
 
 def _snapshot(index: StateIndex) -> tuple[Any, ...]:
@@ -141,3 +143,12 @@ def test_null_attributes_and_missing_edges_are_allowed() -> None:
     assert index.nodes["P"].attrs == {"finish": None}
     assert index.as_of is None
     assert index.graph == {}
+
+
+def test_dependency_attributes_are_free_on_other_relations(doc: dict[str, Any]) -> None:
+    doc["edges"].append({"source": "P1", "target": "T1", "relation": "coaches", "kind": 7, "lag_days": "x"})
+    assert state_from_dict(doc).out_edges("P1", "coaches")[0].attrs == {"kind": 7, "lag_days": "x"}
+
+
+def test_every_relation_of_the_vocabulary_is_dispatched_by_its_tag() -> None:
+    assert {"depends_on", *GENERIC_RELATIONS} == set(RELATIONS)
