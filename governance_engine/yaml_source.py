@@ -10,7 +10,7 @@ import yaml
 
 from .errors import GovernanceError, Location
 
-Path_ = tuple[str | int | None, ...]  # None: a `null` mapping key, which YAML allows
+Path_ = tuple[str | int, ...]
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -33,7 +33,9 @@ def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]]
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | bool) and key is not None:
+            if key is None:
+                raise yaml.MarkedYAMLError(None, None, "a mapping key is null (`~` or empty)", key_node.start_mark)
+            if not isinstance(key, str | int | bool):
                 raise yaml.MarkedYAMLError(None, None, "mapping keys must be plain scalars", key_node.start_mark)
             if key in result:
                 raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)

@@ -202,6 +202,13 @@ def test_duplicate_yaml_key_is_refused(tmp_path: Path) -> None:
     assert e.location.line == 13
 
 
+@pytest.mark.parametrize(("key", "column"), [("~", 5), ("null", 5)])
+def test_null_yaml_key_is_refused_at_its_place(tmp_path: Path, key: str, column: int) -> None:
+    e = load_error(write(tmp_path / "r.yaml", RULESET + f"    {key}: stray\n"))
+    assert e.message == "invalid YAML: a mapping key is null (`~` or empty)"
+    assert (e.location.line, e.location.column) == (13, column)
+
+
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     e = load_error(write(tmp_path / "r.yaml", "\n"))
     assert e.message == "the file is empty"
