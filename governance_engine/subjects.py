@@ -14,26 +14,26 @@ from .outcomes import PMO_ORDER, PmoType
 from .state.index import Node, StateIndex
 
 PERSON_LINKS = ("manages", "sponsors", "assigned_to", "owns")
+_PMO_TYPES = {pmo_type.value: pmo_type for pmo_type in PmoType}  # a lookup, not an enum call per node
 
 
 def _type_of(index: StateIndex, node: Node, project: str | None) -> PmoType | None:
     if project is not None:
         found = index.pmo_type_of(project)
-        return PmoType(found) if found else None
+        return _PMO_TYPES[found] if found else None
     if node.type == "person":
-        types = set()
+        types: set[str] = set()
         for relation in PERSON_LINKS:
             for edge in index.out_edges(node.id, relation):
                 linked = index.project_of(edge.target)
-                found = index.pmo_type_of(linked) if linked is not None else None
-                if found:
-                    types.add(PmoType(found))
+                if linked is not None and (found := index.pmo_type_of(linked)):
+                    types.add(found)
         if not types:
-            types = {PmoType(t) for p in index.of_type("project") if (t := index.pmo_type_of(p.id))}
+            types = {t for p in index.of_type("project") if (t := index.pmo_type_of(p.id))}
         if types:
-            return max(types, key=PMO_ORDER.index)
+            return max((_PMO_TYPES[t] for t in types), key=PMO_ORDER.index)
     found = index.pmo_type_of(node.id)
-    return PmoType(found) if found else None
+    return _PMO_TYPES[found] if found else None
 
 
 def assign_subjects(
