@@ -122,12 +122,14 @@ class _RuleChecker:
             case ast.SubjectAttr(name=name):
                 return self.attribute(expr, self.rule.applies_to, name)
             case ast.EdgeAttr(name=name):
-                known = EDGE_ATTRIBUTES.get(relation or "", {})
+                custom = dict.fromkeys(self.pack.custom_edge_attributes.get(relation or "", ()))
+                known = {**EDGE_ATTRIBUTES.get(relation or "", {}), **custom}
                 if relation in RELATIONS and name not in known:
                     self.report(
                         expr,
                         "warning",
-                        f"edges of {relation!r} have no attribute {name!r}{_suggest(name, set(known))}",
+                        f"edges of {relation!r} have no attribute {name!r}{_suggest(name, set(known))} "
+                        "(declare custom edge attributes under 'edge_attributes:' in the ruleset)",
                         "unknown-attribute",
                     )
                 return known.get(name)

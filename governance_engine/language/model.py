@@ -79,6 +79,9 @@ class RulesetSpec(_Strict):
     attributes: dict[AttributeName, list[AttributeName]] = Field(
         default={}, description="custom attributes per node type that rules may read"
     )
+    edge_attributes: dict[AttributeName, list[AttributeName]] = Field(
+        default={}, description="custom attributes per edge relation that rules may read (as edge.name)"
+    )
     rules: list[RuleSpec]
 
 

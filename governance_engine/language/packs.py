@@ -59,6 +59,7 @@ class Pack:
     lineage: tuple[str, ...]
     digest: str
     custom_attributes: dict[str, frozenset[str]] = field(default_factory=dict)
+    custom_edge_attributes: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def rules_in_force(self, as_of: date) -> list[Rule]:
         return [r for r in self.rules if r.in_force(as_of)]
@@ -354,9 +355,12 @@ def _build(layer: _Layer) -> Pack:
     for name, raw in sorted(layer.files.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(raw).digest())
     custom: dict[str, set[str]] = {}
+    custom_edges: dict[str, set[str]] = {}
     for spec, _ in layer.modules.values():
         for node_type, names in spec.attributes.items():
             custom.setdefault(node_type, set()).update(names)
+        for relation, names in spec.edge_attributes.items():
+            custom_edges.setdefault(relation, set()).update(names)
     return Pack(
         name=layer.name,
         version=layer.version,
@@ -368,6 +372,7 @@ def _build(layer: _Layer) -> Pack:
         lineage=layer.lineage,
         digest="sha256:" + digest.hexdigest(),
         custom_attributes={k: frozenset(v) for k, v in custom.items()},
+        custom_edge_attributes={k: frozenset(v) for k, v in custom_edges.items()},
     )
 
 

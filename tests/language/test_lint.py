@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from governance_engine import Engine
 from governance_engine.cli.main import main
 from governance_engine.language.lint import lint
 
@@ -107,6 +108,53 @@ def test_custom_attributes_can_be_declared_and_tests_silence_untested(tmp_path: 
     )
     diagnostics, _ = lint([tmp_path / "rules"])
     assert diagnostics == []
+
+
+def test_custom_edge_attributes_can_be_declared(tmp_path: Path):
+    ruleset = """\
+    ruleset: custom
+    version: 1.0.0
+    edge_attributes:
+      assigned_to: [role_on_task]
+    rules:
+      - id: V1
+        title: Task without a lead
+        applies_to: task
+        condition: not exists(<-assigned_to<-person where edge.role_on_task == "lead")
+        outcome: warning
+      - id: V2
+        title: Misspelt
+        applies_to: task
+        condition: exists(<-assigned_to<-person where edge.role_on_tsk == "lead")
+        outcome: warning
+    """
+    write(tmp_path, "rules/custom.yaml", ruleset)
+    diagnostics, _ = lint([tmp_path / "rules"])
+    [unknown] = by_code(diagnostics, "unknown-attribute")
+    assert "rule V2" in unknown.message and "did you mean 'role_on_task'?" in unknown.message
+    state = {
+        "graph": {"as_of": "2026-01-05", "pmo_type": "directive"},
+        "nodes": [
+            {"id": "P", "type": "project"},
+            {"id": "A", "type": "person"},
+            {"id": "T1", "type": "task"},
+            {"id": "T2", "type": "task"},
+        ],
+        "edges": [
+            {"source": "P", "target": "T1", "relation": "contains"},
+            {"source": "P", "target": "T2", "relation": "contains"},
+            {"source": "A", "target": "T1", "relation": "assigned_to", "role_on_task": "lead"},
+            {"source": "A", "target": "T2", "relation": "assigned_to", "role_on_task": "reviewer"},
+        ],
+    }
+    report = Engine([tmp_path / "rules" / "custom.yaml"]).evaluate(state)
+    fired = {(d.rule_id, d.subject, d.outcome.value) for d in report.decisions}
+    # the misspelt attribute is absent on every edge: V2 cannot be decided
+    assert fired == {
+        ("V1", "T2", "warning"),
+        ("V2", "T1", "insufficient_evidence"),
+        ("V2", "T2", "insufficient_evidence"),
+    }
 
 
 def test_cli_exit_codes_and_json(tmp_path: Path):
