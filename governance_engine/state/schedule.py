@@ -1,4 +1,4 @@
-"""Critical-path method over tasks and milestones, on networkx, computed on demand.
+"""Critical-path method over tasks and milestones, computed on demand.
 
 Direction: an edge `S -depends_on-> P` means S (the successor) depends on P (its
 predecessor). With lag L the relationship kinds constrain S as follows:
@@ -24,16 +24,26 @@ Two time models:
 
 Each item's late finish is also bounded by the finish of its own project, so a short
 project in a multi-project file does not gain float from a long one.
+
+The passes run over plain lists indexed by the items' places in id order, in the
+topological order networkx gives on a DiGraph of those places (the links alone, no
+attributes), built in id order so that the order does not depend on the file. Calendar positions come from per-calendar lookup tables (WorkCalendar);
+the critical path test recomputes only the delayed task and the items after it that move.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import math
-from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
+
+import networkx
 
 from governance_engine.errors import Location, StateError
 
@@ -48,7 +58,12 @@ STANDARD_WEEK = (1, 2, 3, 4, 5)
 EARLY_BOUNDS = ("start_no_earlier_than", "must_start_on", "finish_no_earlier_than", "must_finish_on")
 HARD_CONSTRAINTS = ("must_start_on", "must_finish_on", "start_no_later_than", "finish_no_later_than")
 
-Link = tuple[str, str, float]  # (other item, kind, lag_days)
+Link = tuple[int, str, float]  # (the other item's place, kind, lag_days): see _Network
+
+# A calendar's lookup table: the days it first spans around its centre (the status date, see
+# _CalendarSchedule), and the most it may grow to.
+TABLE_BEFORE, TABLE_AFTER, TABLE_LIMIT = 366, 732, 1 << 15
+_ISO_WEEKDAYS = frozenset(range(1, 8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +117,12 @@ class WorkCalendar:
 
     A position counts working days from ORIGIN: `before(day)` is the number of working days
     in [ORIGIN, day) (negative before ORIGIN), `nth(p)` the day of working day p.
+
+    Both are answered from a table over a window of days (the working flags, their running
+    count and the working days in order), built on first use around `centre` (else the day
+    asked for) and widened by doubling when a day falls outside it, up to TABLE_LIMIT days;
+    beyond that the arithmetic below (weeks, then holidays and exceptions by bisection)
+    answers.
     """
 
     def __init__(self, weekdays: Any, holidays: Any, exceptions: Any, where: Location) -> None:
@@ -111,33 +132,38 @@ class WorkCalendar:
         self.holidays = sorted({d.toordinal() for d in holidays if d.isoweekday() in self.weekdays})
         self.extras = sorted({d.toordinal() for d in exceptions if d.isoweekday() not in self.weekdays})
         self._partial = [sum(1 for k in range(r) if _weekday(ORIGIN + k) in self.weekdays) for r in range(7)]
+        self._week = [1 if _weekday(ORIGIN + k) in self.weekdays else 0 for k in range(7)]
+        # The table: days [_low, _low + _span); _counts[k] = before(_low + k) for k in 0.._span,
+        # _flags[k] = working(_low + k), _days[j] = nth(_base + j).
+        self._low = 0
+        self._span = -1
+        self._tabled = self.weekdays <= _ISO_WEEKDAYS  # else (unvalidated input) the arithmetic only
+        self.centre: int | None = None  # the day the table is first built around, when set
+        self._base = 0
+        self._counts: list[int] = []
+        self._flags: list[int] = []
+        self._days: list[int] = []
 
     def working(self, day: int) -> bool:
-        if _weekday(day) in self.weekdays:
-            return not _contains(self.holidays, day)
-        return _contains(self.extras, day)
+        at = day - self._low
+        if 0 <= at < self._span or self._cover(day):
+            return self._flags[day - self._low] == 1
+        return self._working(day)
 
     def before(self, day: int) -> int:
-        weeks, rest = divmod(day - ORIGIN, 7)
-        count = weeks * len(self.weekdays) + self._partial[rest]
-        count -= bisect.bisect_left(self.holidays, day) - bisect.bisect_left(self.holidays, ORIGIN)
-        count += bisect.bisect_left(self.extras, day) - bisect.bisect_left(self.extras, ORIGIN)
-        return count
+        at = day - self._low
+        if 0 <= at <= self._span or self._cover(day):
+            return self._counts[day - self._low]
+        return self._before(day)
 
     def nth(self, position: int) -> int:
         """The day (ordinal) of working day `position`: the first day with before(day + 1) > position."""
-        low, high = ORIGIN - 1, ORIGIN + 1
-        while self.before(low + 1) > position:
-            low -= 2 * (ORIGIN - low)
-        while self.before(high + 1) <= position:
-            high += 2 * (high - ORIGIN)
-        while high - low > 1:  # invariant: before(low + 1) <= position < before(high + 1)
-            middle = (low + high) // 2
-            if self.before(middle + 1) > position:
-                high = middle
-            else:
-                low = middle
-        return high
+        at = position - self._base
+        if 0 <= at < len(self._days):
+            return self._days[at]
+        day = self._nth(position)
+        self._cover(day)
+        return day
 
     # Times are positions (working days, maybe fractional); instants are day ordinals
     # (fractional within a day): the conversions used between different calendars.
@@ -154,6 +180,65 @@ class WorkCalendar:
     def position(self, instant: float) -> float:
         day = math.floor(instant)
         return self.before(day) + ((instant - day) if self.working(day) else 0)
+
+    # The table.
+    def _cover(self, day: int) -> bool:
+        """Build or widen the table to hold `day`; False (table unchanged) when too wide."""
+        if not self._tabled:
+            return False
+        if self._span < 0:
+            centre = day if self.centre is None else self.centre
+            low, high = min(centre - TABLE_BEFORE, day), max(centre + TABLE_AFTER, day + 1)
+            if high - low > TABLE_LIMIT:  # far from the centre: keep the table for days near it
+                return False
+        else:
+            low, high = self._low, self._low + self._span
+            if max(high, day + 1) - min(low, day) > TABLE_LIMIT:
+                return False
+            if day < low:  # twice as wide, towards the day, and at least to it
+                low = max(min(low - self._span, day), high - TABLE_LIMIT)
+            else:
+                high = min(max(high + self._span, day + 1), low + TABLE_LIMIT)
+        span = high - low
+        shift = (low - ORIGIN) % 7
+        flags = (self._week * (span // 7 + 2))[shift : shift + span]
+        for holiday in self.holidays[bisect.bisect_left(self.holidays, low) : bisect.bisect_left(self.holidays, high)]:
+            flags[holiday - low] = 0
+        for extra in self.extras[bisect.bisect_left(self.extras, low) : bisect.bisect_left(self.extras, high)]:
+            flags[extra - low] = 1
+        self._base = self._before(low)
+        self._counts = list(itertools.accumulate(flags, initial=self._base))
+        self._days = list(itertools.compress(range(low, high), flags))
+        self._flags = flags
+        self._low, self._span = low, span
+        return True
+
+    # The arithmetic.
+    def _working(self, day: int) -> bool:
+        if _weekday(day) in self.weekdays:
+            return not _contains(self.holidays, day)
+        return _contains(self.extras, day)
+
+    def _before(self, day: int) -> int:
+        weeks, rest = divmod(day - ORIGIN, 7)
+        count = weeks * len(self.weekdays) + self._partial[rest]
+        count -= bisect.bisect_left(self.holidays, day) - bisect.bisect_left(self.holidays, ORIGIN)
+        count += bisect.bisect_left(self.extras, day) - bisect.bisect_left(self.extras, ORIGIN)
+        return count
+
+    def _nth(self, position: int) -> int:
+        low, high = ORIGIN - 1, ORIGIN + 1
+        while self._before(low + 1) > position:
+            low -= 2 * (ORIGIN - low)
+        while self._before(high + 1) <= position:
+            high += 2 * (high - ORIGIN)
+        while high - low > 1:  # invariant: before(low + 1) <= position < before(high + 1)
+            middle = (low + high) // 2
+            if self._before(middle + 1) > position:
+                high = middle
+            else:
+                low = middle
+        return high
 
 
 def _weekday(day: int) -> int:
@@ -172,81 +257,163 @@ def duration_of(node: Node) -> float:
     return node.attrs.get("duration_days") or 0
 
 
+_NO_LINKS: list[Link] = []  # shared by every item without links (never appended to)
+_by_id = attrgetter("id")
+_relation = attrgetter("relation")
+
+
 class _Network:
-    """The items, their links in both directions and a topological order."""
+    """The items, their links in both directions and a topological order.
+
+    Items are numbered by their place in id order (`ids`); the passes keep their times in
+    lists by place and visit `order`, a topological order of the places from networkx on a
+    graph built in place order, so the schedule's dicts list the items in an order that
+    does not depend on the file. Links are (other item's place, kind,
+    lag_days): predecessors in out_edges order, successors by successor id; the passes rely
+    on that order, as ties between equal times keep the first.
+    """
 
     def __init__(self, index: StateIndex) -> None:
-        import networkx
-
         self.index = index
-        self.nodes: dict[str, Node] = {
-            node.id: node for kind in SCHEDULED_TYPES for node in index.of_type(kind) if not node.attrs.get("summary")
-        }
-        self.duration = {item: duration_of(node) for item, node in self.nodes.items()}
-        self.predecessors: dict[str, list[Link]] = defaultdict(list)
-        self.successors: dict[str, list[Link]] = defaultdict(list)
-        graph = networkx.DiGraph()
-        graph.add_nodes_from(sorted(self.nodes))
-        for item in sorted(self.nodes):
-            for edge in index.out_edges(item, "depends_on"):
-                if edge.target not in self.nodes:
+        nodes = [node for kind in SCHEDULED_TYPES for node in index.of_type(kind) if not node.attrs.get("summary")]
+        nodes.sort(key=_by_id)
+        self.node = nodes
+        ids = self.ids = [node.id for node in nodes]
+        count = len(ids)
+        place = dict(zip(ids, range(count), strict=True))
+        predecessors: list[list[Link]] = [_NO_LINKS] * count
+        successors: list[list[Link]] = [_NO_LINKS] * count
+        out_edges = index.out_edges
+        for at, item in enumerate(ids):
+            edges = out_edges(item, "depends_on")
+            if not edges:
+                continue
+            links: list[Link] = []
+            for edge in edges:
+                other = place.get(edge.target)
+                if other is None:
                     continue
-                kind = edge.attrs.get("kind", "FS")
-                lag = edge.attrs.get("lag_days", 0)
-                self.predecessors[item].append((edge.target, kind, lag))
-                self.successors[edge.target].append((item, kind, lag))
-                graph.add_edge(edge.target, item)
+                attrs = edge.attrs
+                link = (at, attrs.get("kind", "FS"), attrs.get("lag_days", 0))
+                links.append((other, link[1], link[2]))
+                if successors[other] is _NO_LINKS:
+                    successors[other] = [link]
+                else:
+                    successors[other].append(link)
+            if links:
+                predecessors[at] = links
+        self.predecessors, self.successors = predecessors, successors
+        # the places and links come in id order, so the order does not depend on the file
+        graph = networkx.DiGraph()
+        graph.add_nodes_from(range(count))
+        graph.add_edges_from((other, at) for at, links in enumerate(predecessors) for other, _, _ in links)
         try:
-            self.order = list(networkx.lexicographical_topological_sort(graph))
-        except networkx.NetworkXUnfeasible:
+            order: list[int] = list(networkx.topological_sort(graph))
+        except networkx.NetworkXUnfeasible:  # the load rejects cycles; a hand-built index may not
             raise StateError("depends_on edges among tasks form a cycle", Location(file=index.source)) from None
-        self.project = {item: index.project_of(item) for item in self.order}
+        self.order = order
+        self.items = list(map(ids.__getitem__, order))
+        self.rank: list[int] | None = None  # built by later(), the critical path test's pass
+        self.duration: list[float] = [
+            0 if node.type == "milestone" else (node.attrs.get("duration_days") or 0) for node in nodes
+        ]  # as duration_of
+        project_of = index.project_of
+        self.project: list[str | None] = [project_of(item) for item in ids]
+        self.members: dict[str | None, list[int]] = {}  # each project's places, in order
+        if count and self.project.count(self.project[0]) == count:  # one project (the usual file)
+            self.members[self.project[0]] = list(order)
+        else:
+            for at in order:
+                project = self.project[at]
+                mine = self.members.get(project)
+                if mine is None:
+                    self.members[project] = [at]
+                else:
+                    mine.append(at)
+
+    def in_order(self, values: list[Any]) -> dict[str, Any]:
+        """Values by place as a dict by item, in topological order."""
+        return dict(zip(self.items, map(values.__getitem__, self.order), strict=True))
+
+    def in_reverse_order(self, values: list[Any]) -> dict[str, Any]:
+        """Values by place as a dict by item, in the backward pass's order."""
+        return dict(zip(reversed(self.items), map(values.__getitem__, reversed(self.order)), strict=True))
+
+    def later(self, first: int, update: Callable[[int], bool]) -> None:
+        """Call update on place `first`, then, in topological order, on every item after one
+        updated: update(place) recomputes an item and says whether its times changed."""
+        order, successors = self.order, self.successors
+        if self.rank is None:
+            self.rank = [0] * len(order)  # place -> position in order
+            for position, at in enumerate(order):
+                self.rank[at] = position
+        rank = self.rank
+        pending = [rank[first]]
+        queued = {first}
+        while pending:
+            at = order[heapq.heappop(pending)]
+            if update(at):
+                for other, _, _ in successors[at]:
+                    if other not in queued:
+                        queued.add(other)
+                        heapq.heappush(pending, rank[other])
 
 
 def compute_schedule(index: StateIndex) -> Schedule:
-    """Forward and backward CPM passes in networkx topological order."""
+    """Forward and backward CPM passes in topological order."""
     network = _Network(index)
-    if any(edge.relation == "uses_calendar" for edge in index._edges):
+    if "uses_calendar" in map(_relation, index._edges):
         return _CalendarSchedule(network).compute()
     return _compute_in_days(network)
 
 
 def _compute_in_days(network: _Network) -> Schedule:
     """Calendar days from 0; dates, progress and constraints are not read."""
-    order, duration = network.order, network.duration
-    early_start, early_finish = _forward_in_days(network, {})
+    ids, order, duration, successors = network.ids, network.order, network.duration, network.successors
+    early_start, early_finish = _forward_in_days(network)
 
     project_finish: dict[str | None, float] = {}
-    for item in order:
-        project = network.project[item]
-        project_finish[project] = max(project_finish.get(project, 0), early_finish[item])
+    for project, members in network.members.items():
+        finish: float = 0
+        for at in members:
+            if early_finish[at] > finish:
+                finish = early_finish[at]
+        project_finish[project] = finish
 
-    late_start: dict[str, float] = {}
-    late_finish: dict[str, float] = {}
-    for item in reversed(order):
-        finish = project_finish[network.project[item]]
-        for other, kind, lag in network.successors[item]:
-            finish = min(
-                finish,
-                _latest_finish(kind, lag, late_start[other], late_finish[other], duration[item]),
-            )
-        late_finish[item] = finish
-        late_start[item] = finish - duration[item]
+    count = len(order)
+    late_start: list[float] = [0] * count
+    late_finish: list[float] = [0] * count
+    for at in reversed(order):
+        finish = project_finish[network.project[at]]
+        own = duration[at]
+        for other, kind, lag in successors[at]:
+            if kind == "SS":
+                bound = late_start[other] - lag + own
+            elif kind == "FF":
+                bound = late_finish[other] - lag
+            elif kind == "SF":
+                bound = late_finish[other] - lag + own
+            else:
+                bound = late_start[other] - lag
+            if bound < finish:
+                finish = bound
+        late_finish[at] = finish
+        late_start[at] = finish - own
 
-    total_float = {item: late_start[item] - early_start[item] for item in order}
+    total_float = [late - early for late, early in zip(late_start, early_start, strict=True)]
     critical = sorted(
-        (item for item in order if abs(total_float[item]) < CRITICAL_TOLERANCE),
-        key=lambda item: (early_start[item], item),
+        [at for at in order if -CRITICAL_TOLERANCE < total_float[at] < CRITICAL_TOLERANCE],  # abs() < tolerance
+        key=lambda at: (early_start[at], ids[at]),
     )
     projects: dict[str, ProjectSchedule] = {}
     for project, finish in project_finish.items():
         if project is None or not _assessed(network, project):
             continue
-        candidate = _test_candidate(network, project, total_float, early_start, set())
+        candidate = _test_candidate(network, project, total_float, early_start, ())
         passed = False
         if candidate is not None:
-            _, delayed = _forward_in_days(network, {candidate: CRITICAL_PATH_TEST_DELAY})
-            moved = max(delayed[i] for i in order if network.project[i] == project) - finish
+            delayed = _delayed_in_days(network, early_start, early_finish, candidate)
+            moved = max(delayed.get(at, early_finish[at]) for at in network.members[project]) - finish
             passed = abs(moved - CRITICAL_PATH_TEST_DELAY) < 1e-6
         projects[project] = ProjectSchedule(
             finish=None,
@@ -254,31 +421,77 @@ def _compute_in_days(network: _Network) -> Schedule:
             total_float_days=None,
             cpli=None,
             critical_path_test=passed,
-            critical_path_test_task=candidate,
+            critical_path_test_task=None if candidate is None else ids[candidate],
         )
     return Schedule(
-        early_start=early_start,
-        early_finish=early_finish,
-        late_start=late_start,
-        late_finish=late_finish,
-        total_float=total_float,
-        critical_path=critical,
-        project_duration=max(early_finish.values(), default=0),
+        early_start=network.in_order(early_start),
+        early_finish=network.in_order(early_finish),
+        late_start=network.in_reverse_order(late_start),
+        late_finish=network.in_reverse_order(late_finish),
+        total_float=network.in_order(total_float),
+        critical_path=[ids[at] for at in critical],
+        project_duration=max(map(early_finish.__getitem__, order), default=0),
         projects=projects,
     )
 
 
-def _forward_in_days(network: _Network, delay: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
-    early_start: dict[str, float] = {}
-    early_finish: dict[str, float] = {}
-    for item in network.order:
-        own = network.duration[item] + delay.get(item, 0)
+def _forward_in_days(network: _Network) -> tuple[list[float], list[float]]:
+    """Early starts and finishes by place. `if bound > start: start = bound` is max(start,
+    bound) (and `< finish` min in the backward pass): on a tie the value met first stays,
+    int or float, so the figures are exactly those of max() and min() over the links."""
+    duration, predecessors = network.duration, network.predecessors
+    count = len(duration)
+    early_start: list[float] = [0] * count
+    early_finish: list[float] = [0] * count
+    for at in network.order:
+        own = duration[at] + 0
         start: float = 0
-        for other, kind, lag in network.predecessors[item]:
-            start = max(start, _earliest_start(kind, lag, early_start[other], early_finish[other], own))
-        early_start[item] = start
-        early_finish[item] = start + own
+        for other, kind, lag in predecessors[at]:
+            if kind == "SS":
+                bound = early_start[other] + lag
+            elif kind == "FF":
+                bound = early_finish[other] + lag - own
+            elif kind == "SF":
+                bound = early_start[other] + lag - own
+            else:
+                bound = early_finish[other] + lag
+            if bound > start:
+                start = bound
+        early_start[at] = start
+        early_finish[at] = start + own
     return early_start, early_finish
+
+
+def _delayed_in_days(
+    network: _Network, early_start: list[float], early_finish: list[float], delayed: int
+) -> dict[int, float]:
+    """The forward pass again with CRITICAL_PATH_TEST_DELAY days added to one item, from it
+    onwards along its successors: the new early finishes of the items that move, by place."""
+    starts, finishes = list(early_start), list(early_finish)
+    moved: dict[int, float] = {}
+
+    def update(at: int) -> bool:
+        own = network.duration[at] + (CRITICAL_PATH_TEST_DELAY if at == delayed else 0)
+        start: float = 0
+        for other, kind, lag in network.predecessors[at]:
+            if kind == "SS":
+                bound = starts[other] + lag
+            elif kind == "FF":
+                bound = finishes[other] + lag - own
+            elif kind == "SF":
+                bound = starts[other] + lag - own
+            else:
+                bound = finishes[other] + lag
+            if bound > start:
+                start = bound
+        if start == starts[at] and start + own == finishes[at]:
+            return False
+        starts[at] = start
+        finishes[at] = moved[at] = start + own
+        return True
+
+    network.later(delayed, update)
+    return moved
 
 
 def _assessed(network: _Network, project: str) -> bool:
@@ -288,49 +501,45 @@ def _assessed(network: _Network, project: str) -> bool:
 
 
 def _test_candidate(
-    network: _Network, project: str, total_float: dict[str, float], early_start: dict[str, float], done: set[str]
-) -> str | None:
+    network: _Network,
+    project: str,
+    total_float: list[float],
+    early_start: list[float],
+    done: Collection[int],
+) -> int | None:
     """The task the critical path test delays: the unfinished task of least float (at most
     zero), earliest first; None when the project has no critical task."""
     candidates = [
-        item
-        for item in network.order
-        if network.project[item] == project
-        and network.nodes[item].type == "task"
-        and item not in done
-        and total_float[item] <= CRITICAL_TOLERANCE
+        at
+        for at in network.members[project]
+        if network.node[at].type == "task" and at not in done and total_float[at] <= CRITICAL_TOLERANCE
     ]
-    return min(candidates, key=lambda i: (total_float[i], early_start[i], i), default=None)
+    ids = network.ids
+    return min(candidates, key=lambda at: (total_float[at], early_start[at], ids[at]), default=None)
 
 
-def _earliest_start(kind: str, lag: float, pred_start: float, pred_finish: float, own_duration: float) -> float:
-    """The successor's earliest start allowed by one predecessor."""
-    if kind == "SS":
-        return pred_start + lag
-    if kind == "FF":
-        return pred_finish + lag - own_duration
-    if kind == "SF":
-        return pred_start + lag - own_duration
-    return pred_finish + lag
+_fromordinal = date.fromordinal
 
 
-def _latest_finish(kind: str, lag: float, succ_start: float, succ_finish: float, own_duration: float) -> float:
-    """The predecessor's latest finish allowed by one successor."""
-    if kind == "SS":
-        return succ_start - lag + own_duration
-    if kind == "FF":
-        return succ_finish - lag
-    if kind == "SF":
-        return succ_finish - lag + own_duration
-    return succ_start - lag
+def _finish_date(calendar: WorkCalendar, start_date: date, start: float, finish: float) -> date:
+    """The last working day of an item from start to finish (its first when it takes no time)."""
+    if finish <= start:
+        return start_date
+    return _fromordinal(math.ceil(calendar.finish_instant(finish)) - 1)
 
 
 def _ordinal(value: Any) -> int | None:
     return value.toordinal() if isinstance(value, date) else None
 
 
+# How each item's forward times are found (calendar mode).
+_DONE, _STARTED, _OPEN = 0, 1, 2
+
+
 class _CalendarSchedule:
-    """CPM in working days of each item's calendar, with progress and constraints."""
+    """CPM in working days of each item's calendar, with progress and constraints.
+
+    Lists are by place, as in the network."""
 
     def __init__(self, network: _Network) -> None:
         self.network = network
@@ -341,20 +550,20 @@ class _CalendarSchedule:
         self.project_calendar: dict[str | None, WorkCalendar] = {None: standard}
         for project_node in index.of_type("project"):
             self.project_calendar[project_node.id] = self._calendar_of(project_node.id) or standard
-        self.calendar = {
-            item: self._calendar_of(item) or self.project_calendar.get(network.project[item], standard)
-            for item in network.order
-        }
+        self.calendar: list[WorkCalendar] = [standard] * len(network.ids)
+        for at in network.order:  # in order: the first bad calendar met is the one reported
+            project = network.project[at]
+            self.calendar[at] = self._calendar_of(network.ids[at]) or self.project_calendar.get(project, standard)
         self.done = {
-            item
-            for item, node in network.nodes.items()
+            at
+            for at, node in enumerate(network.node)
             if node.attrs.get("status") == "completed" or node.attrs.get("completed_on") is not None
         }
         self.anchor: dict[str | None, int | None] = {}
-        for item in network.order:
-            attrs = network.nodes[item].attrs
+        for at in network.order:
+            attrs = network.node[at].attrs
             days = [d for d in (_ordinal(attrs.get("actual_start")), _ordinal(attrs.get("start"))) if d is not None]
-            project = network.project[item]
+            project = network.project[at]
             if days:
                 current = self.anchor.get(project)
                 self.anchor[project] = min(days) if current is None else min(current, min(days))
@@ -362,6 +571,14 @@ class _CalendarSchedule:
             given = _ordinal(project_node.attrs.get("start"))
             if given is not None:
                 self.anchor[project_node.id] = given
+        # Calendar tables are built around the status date (else the earliest start), not
+        # around whatever far-off date happens to be asked for first.
+        known = [day for day in self.anchor.values() if day is not None]
+        centre = self.as_of if self.as_of is not None else min(known, default=None)
+        standard.centre = centre
+        for calendar in self._calendars.values():
+            calendar.centre = centre
+        self._prepare()
 
     def _calendar_of(self, node_id: str) -> WorkCalendar | None:
         for edge in self.network.index.out_edges(node_id, "uses_calendar"):
@@ -380,172 +597,250 @@ class _CalendarSchedule:
             return self._calendars[node.id]
         return None
 
-    def _to(self, calendar: WorkCalendar, source: WorkCalendar, position: float, finish: bool) -> float:
-        """A time of `source` as a position of `calendar`."""
-        if calendar is source:
-            return position
-        instant = source.finish_instant(position) if finish else source.start_instant(position)
-        return calendar.position(instant)
-
-    def forward(self, delay: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    def _prepare(self) -> None:
+        """What the passes read of each item's attributes, as working-day positions of its
+        calendar (the same for every forward pass)."""
         network = self.network
-        early_start: dict[str, float] = {}
-        early_finish: dict[str, float] = {}
-        for item in network.order:
-            attrs = network.nodes[item].attrs
-            calendar = self.calendar[item]
-            own = network.duration[item] + delay.get(item, 0)
+        as_of = self.as_of
+        self.mode: list[int] = []
+        self.fixed: list[tuple[float, float]] = []  # done: (start, finish before any delay)
+        self.actual: list[tuple[int, Any, int]] = []  # started: (start, remaining or None, status date)
+        self.lower: list[float] = []  # open: the earliest start
+        self.early_bound: list[tuple[int, int] | None] = []  # open: (0 start / 1 finish, position)
+        self.late_bound: list[tuple[int, int] | None] = []  # (0 start / 1 finish, position)
+        for at, node in enumerate(network.node):
+            attrs = node.attrs
+            calendar = self.calendar[at]
             actual_start = _ordinal(attrs.get("actual_start"))
             started = actual_start or _ordinal(attrs.get("start"))
-            start: float
-            if item in self.done and started is not None:
+            mode, fixed, actual, lower, early = _OPEN, (0.0, 0.0), (0, None, 0), 0.0, None
+            if at in self.done and started is not None:
+                mode = _DONE
                 start = calendar.before(started)
                 finished = _ordinal(attrs.get("completed_on")) or _ordinal(attrs.get("finish"))
-                finish = calendar.before(finished + 1) if finished is not None else start + own
-                early_start[item], early_finish[item] = start, max(start, finish) + delay.get(item, 0)
-                continue
-            if actual_start is not None:
-                start = calendar.before(actual_start)
+                finish = calendar.before(finished + 1) if finished is not None else start + (network.duration[at] + 0)
+                fixed = (start, max(start, finish))
+            elif actual_start is not None:
+                mode = _STARTED
                 remaining = attrs.get("remaining_duration_days")
-                if remaining is not None and self.as_of is not None:
-                    finish = max(calendar.before(self.as_of), start) + remaining + delay.get(item, 0)
+                if remaining is None or as_of is None:
+                    actual = (calendar.before(actual_start), None, 0)
                 else:
-                    finish = start + own
-                early_start[item], early_finish[item] = start, finish
-                continue
-            lower = [d for d in (self.anchor.get(network.project[item]), self.as_of) if d is not None]
-            start = float(calendar.before(max(lower))) if lower else 0.0
-            for other, kind, lag in network.predecessors[item]:
-                source = self.calendar[other]
-                if kind in ("SS", "SF"):
-                    reference = self._to(calendar, source, early_start[other], finish=False)
-                    bound = reference + lag - (own if kind == "SF" else 0)
-                else:
-                    reference = self._to(calendar, source, early_finish[other], finish=True)
-                    bound = reference + lag - (own if kind == "FF" else 0)
-                start = max(start, bound)
+                    actual = (calendar.before(actual_start), remaining, calendar.before(as_of))
+            else:
+                bounds = [d for d in (self.anchor.get(network.project[at]), as_of) if d is not None]
+                lower = float(calendar.before(max(bounds))) if bounds else 0.0
+                constraint = attrs.get("constraint_type")
+                when = _ordinal(attrs.get("constraint_date"))
+                if constraint in EARLY_BOUNDS and when is not None:
+                    if constraint in ("start_no_earlier_than", "must_start_on"):
+                        early = (0, calendar.before(when))
+                    else:
+                        early = (1, calendar.before(when + 1))
+            self.mode.append(mode)
+            self.fixed.append(fixed)
+            self.actual.append(actual)
+            self.lower.append(lower)
+            self.early_bound.append(early)
             constraint = attrs.get("constraint_type")
             when = _ordinal(attrs.get("constraint_date"))
-            if constraint in EARLY_BOUNDS and when is not None:
-                if constraint in ("start_no_earlier_than", "must_start_on"):
-                    start = max(start, calendar.before(when))
+            late = None
+            if constraint in HARD_CONSTRAINTS and when is not None:
+                if constraint in ("must_finish_on", "finish_no_later_than"):
+                    late = (1, calendar.before(when + 1))
                 else:
-                    start = max(start, calendar.before(when + 1) - own)
-            early_start[item], early_finish[item] = start, start + own
+                    late = (0, calendar.before(when))
+            self.late_bound.append(late)
+
+    def _early(self, at: int, delay: float, early_start: list[float], early_finish: list[float]) -> tuple[float, float]:
+        """One item's early start and finish from its predecessors' (delay: days added)."""
+        mode = self.mode[at]
+        if mode == _DONE:
+            start, finish = self.fixed[at]
+            return start, finish + delay
+        own = self.network.duration[at] + delay
+        if mode == _STARTED:
+            start, remaining, status = self.actual[at]
+            if remaining is not None:
+                return start, max(status, start) + remaining + delay
+            return start, start + own
+        calendar = self.calendar[at]
+        start = self.lower[at]
+        for other, kind, lag in self.network.predecessors[at]:
+            source = self.calendar[other]
+            if kind in ("SS", "SF"):
+                reference = early_start[other]
+                if source is not calendar:
+                    reference = calendar.position(source.start_instant(reference))
+                bound = reference + lag - (own if kind == "SF" else 0)
+            else:
+                reference = early_finish[other]
+                if source is not calendar:
+                    reference = calendar.position(source.finish_instant(reference))
+                bound = reference + lag - (own if kind == "FF" else 0)
+            if bound > start:
+                start = bound
+        early = self.early_bound[at]
+        if early is not None:
+            bound = early[1] if early[0] == 0 else early[1] - own
+            if bound > start:
+                start = bound
+        return start, start + own
+
+    def forward(self) -> tuple[list[float], list[float]]:
+        count = len(self.network.ids)
+        early_start: list[float] = [0] * count
+        early_finish: list[float] = [0] * count
+        early = self._early
+        for at in self.network.order:
+            early_start[at], early_finish[at] = early(at, 0, early_start, early_finish)
         return early_start, early_finish
 
-    def _project_finishes(self, early_finish: dict[str, float]) -> dict[str | None, float]:
-        """Each project's finish as an instant (day ordinal, end of its last working day)."""
-        finishes: dict[str | None, float] = {}
-        for item in self.network.order:
-            instant = self.calendar[item].finish_instant(early_finish[item])
-            project = self.network.project[item]
-            finishes[project] = max(finishes.get(project, instant), instant)
-        return finishes
+    def _delayed(self, early_start: list[float], early_finish: list[float], delayed: int) -> dict[int, float]:
+        """The forward pass again with CRITICAL_PATH_TEST_DELAY working days added to one item,
+        from it onwards along its successors: the new early finishes of the items that move."""
+        starts, finishes = list(early_start), list(early_finish)
+        moved: dict[int, float] = {}
+
+        def update(at: int) -> bool:
+            start, finish = self._early(at, CRITICAL_PATH_TEST_DELAY if at == delayed else 0, starts, finishes)
+            if start == starts[at] and finish == finishes[at]:
+                return False
+            starts[at] = start
+            finishes[at] = moved[at] = finish
+            return True
+
+        self.network.later(delayed, update)
+        return moved
 
     def compute(self) -> Schedule:
         network = self.network
-        order, duration = network.order, network.duration
-        early_start, early_finish = self.forward({})
-        project_finish = self._project_finishes(early_finish)
+        ids, order, duration, calendars, done = network.ids, network.order, network.duration, self.calendar, self.done
+        count = len(order)
+        early_start, early_finish = self.forward()
+        finish_instant = [
+            calendar.finish_instant(finish) for calendar, finish in zip(calendars, early_finish, strict=True)
+        ]
+        start_instant = [calendar.start_instant(start) for calendar, start in zip(calendars, early_start, strict=True)]
+        project_finish: dict[str | None, float] = {}
+        for project, members in network.members.items():
+            instant = finish_instant[members[0]]
+            for at in members:
+                if finish_instant[at] > instant:
+                    instant = finish_instant[at]
+            project_finish[project] = instant
 
-        late_start: dict[str, float] = {}
-        late_finish: dict[str, float] = {}
-        for item in reversed(order):
-            calendar = self.calendar[item]
-            if item in self.done:
-                late_start[item], late_finish[item] = early_start[item], early_finish[item]
+        late_start: list[float] = [0] * count
+        late_finish: list[float] = [0] * count
+        ends: dict[tuple[int, str | None], float] = {}  # a project's finish as a calendar's position
+        for at in reversed(order):
+            if at in done:
+                late_start[at], late_finish[at] = early_start[at], early_finish[at]
                 continue
-            own = early_finish[item] - early_start[item] if network.nodes[item].attrs.get("actual_start") else None
-            own = duration[item] if own is None else own
-            finish = calendar.position(project_finish[network.project[item]])
-            for other, kind, lag in network.successors[item]:
-                if other in self.done:
+            calendar = calendars[at]
+            own = early_finish[at] - early_start[at] if network.node[at].attrs.get("actual_start") else duration[at]
+            project = network.project[at]
+            key = (id(calendar), project)
+            finish = ends.get(key)
+            if finish is None:
+                finish = ends[key] = calendar.position(project_finish[project])
+            for other, kind, lag in network.successors[at]:
+                if other in done:
                     continue
-                source = self.calendar[other]
+                source = calendars[other]
                 if kind in ("SS", "FS"):
-                    bound = self._to(calendar, source, late_start[other] - lag, finish=False)
+                    bound = late_start[other] - lag
+                    if source is not calendar:
+                        bound = calendar.position(source.start_instant(bound))
                     bound += own if kind == "SS" else 0
                 else:
-                    bound = self._to(calendar, source, late_finish[other] - lag, finish=True)
+                    bound = late_finish[other] - lag
+                    if source is not calendar:
+                        bound = calendar.position(source.finish_instant(bound))
                     bound += own if kind == "SF" else 0
-                finish = min(finish, bound)
-            attrs = network.nodes[item].attrs
-            constraint = attrs.get("constraint_type")
-            when = _ordinal(attrs.get("constraint_date"))
-            if constraint in HARD_CONSTRAINTS and when is not None:
-                if constraint in ("must_finish_on", "finish_no_later_than"):
-                    finish = min(finish, calendar.before(when + 1))
-                else:
-                    finish = min(finish, calendar.before(when) + own)
-            late_finish[item] = finish
-            late_start[item] = finish - own
+                if bound < finish:
+                    finish = bound
+            late = self.late_bound[at]
+            if late is not None:
+                bound = late[1] if late[0] == 1 else late[1] + own
+                if bound < finish:
+                    finish = bound
+            late_finish[at] = finish
+            late_start[at] = finish - own
 
-        total_float = {item: late_finish[item] - early_finish[item] for item in order}
+        total_float = [late - early for late, early in zip(late_finish, early_finish, strict=True)]
         critical = sorted(
-            (item for item in order if item not in self.done and total_float[item] <= CRITICAL_TOLERANCE),
-            key=lambda item: (early_start[item], item),
+            (at for at in order if at not in done and total_float[at] <= CRITICAL_TOLERANCE),
+            key=lambda at: (early_start[at], ids[at]),
         )
-        dates = {
-            item: ItemDates(
-                early_start=self._start_date(item, early_start[item]),
-                early_finish=self._finish_date(item, early_start[item], early_finish[item]),
-                late_start=self._start_date(item, late_start[item]),
-                late_finish=self._finish_date(item, late_start[item], late_finish[item]),
+        dates: dict[str, ItemDates] = {}
+        for at in order:
+            calendar = calendars[at]
+            early_date = _fromordinal(calendar.nth(math.floor(early_start[at])))
+            late_date = _fromordinal(calendar.nth(math.floor(late_start[at])))
+            dates[ids[at]] = ItemDates(
+                early_start=early_date,
+                early_finish=_finish_date(calendar, early_date, early_start[at], early_finish[at]),
+                late_start=late_date,
+                late_finish=_finish_date(calendar, late_date, late_start[at], late_finish[at]),
             )
-            for item in order
-        }
         projects = {
-            project: self._project(project, finish, total_float, early_start)
+            project: self._project(
+                project, finish, total_float, early_start, early_finish, start_instant, finish_instant
+            )
             for project, finish in project_finish.items()
             if project is not None and _assessed(network, project)
         }
-        starts = [self.calendar[i].start_instant(early_start[i]) for i in order]
-        ends = list(project_finish.values())
         return Schedule(
-            early_start=early_start,
-            early_finish=early_finish,
-            late_start=late_start,
-            late_finish=late_finish,
-            total_float=total_float,
-            critical_path=critical,
-            project_duration=(max(ends) - min(starts)) if order else 0,
+            early_start=network.in_order(early_start),
+            early_finish=network.in_order(early_finish),
+            late_start=network.in_reverse_order(late_start),
+            late_finish=network.in_reverse_order(late_finish),
+            total_float=network.in_order(total_float),
+            critical_path=[ids[at] for at in critical],
+            project_duration=(max(project_finish.values()) - min(map(start_instant.__getitem__, order)))
+            if order
+            else 0,
             dates=dates,
             projects=projects,
             uses_calendars=True,
         )
 
-    def _start_date(self, item: str, start: float) -> date:
-        return date.fromordinal(self.calendar[item].nth(math.floor(start)))
-
-    def _finish_date(self, item: str, start: float, finish: float) -> date:
-        if finish <= start:
-            return self._start_date(item, start)
-        return date.fromordinal(math.ceil(self.calendar[item].finish_instant(finish)) - 1)
-
     def _project(
-        self, project: str, finish: float, total_float: dict[str, float], early_start: dict[str, float]
+        self,
+        project: str,
+        finish: float,
+        total_float: list[float],
+        early_start: list[float],
+        early_finish: list[float],
+        start_instant: list[float],
+        finish_instant: list[float],
     ) -> ProjectSchedule:
         network = self.network
         calendar = self.project_calendar[project]
-        mine = [i for i in network.order if network.project[i] == project]
-        first = min(self.calendar[i].start_instant(early_start[i]) for i in mine)
+        mine = network.members[project]
+        first = min(start_instant[at] for at in mine)
         data_date = max(first, self.as_of) if self.as_of is not None else first
         length = calendar.position(finish) - calendar.position(data_date)
         attrs = network.index.nodes[project].attrs
         baseline = _ordinal(attrs.get("baseline_finish"))
         if baseline is None:
-            baselines = [_ordinal(network.nodes[i].attrs.get("baseline_finish")) for i in mine]
+            baselines = [_ordinal(network.node[at].attrs.get("baseline_finish")) for at in mine]
             baseline = max((b for b in baselines if b is not None), default=None)
         project_float = None if baseline is None else calendar.before(baseline + 1) - calendar.position(finish)
         cpli = None
         if project_float is not None and length > 0:
             cpli = (length + project_float) / length
         candidate = _test_candidate(network, project, total_float, early_start, self.done)
-        passed = all(i in self.done for i in mine)  # nothing left to delay: nothing to test
+        passed = all(at in self.done for at in mine)  # nothing left to delay: nothing to test
         if candidate is not None:
-            _, delayed = self.forward({candidate: CRITICAL_PATH_TEST_DELAY})
-            moved_to = self._project_finishes(delayed)[project]
+            delayed = self._delayed(early_start, early_finish, candidate)
+            moved_to: float | None = None
+            for at in mine:
+                instant = self.calendar[at].finish_instant(delayed[at]) if at in delayed else finish_instant[at]
+                if moved_to is None or instant > moved_to:
+                    moved_to = instant
+            assert moved_to is not None
             own = self.calendar[candidate]
             moved = own.position(moved_to) - own.position(finish)
             passed = abs(moved - CRITICAL_PATH_TEST_DELAY) < 1e-6
@@ -555,5 +850,5 @@ class _CalendarSchedule:
             total_float_days=project_float,
             cpli=cpli,
             critical_path_test=passed,
-            critical_path_test_task=candidate,
+            critical_path_test_task=None if candidate is None else network.ids[candidate],
         )
