@@ -86,7 +86,7 @@ class Engine:
         self._snapshots: dict[str, SnapshotEvaluator] = {}
         self._refs: dict[tuple[str, ...], tuple[PackRef, tuple[PackRef, ...]]] = {}
         # the evidence's lets from the compiled rules, when the snapshot evaluator is the one
-        self._lets = {
+        self.compiled_lets = {
             key: lets
             for evaluator in self._evaluators.values()
             if isinstance(evaluator, SnapshotEvaluator)
@@ -173,7 +173,7 @@ class Engine:
                 evaluator = self._snapshot_for(pack)
             findings.extend(evaluator.evaluate(index, as_of, Scope(ids), rollup))
         return decisions + decide(
-            index, as_of, findings, assignments, rollup, remedies=remedies, compiled_lets=self._lets
+            index, as_of, findings, assignments, rollup, remedies=remedies, compiled_lets=self.compiled_lets
         )
 
     def _pack_refs(self, used: tuple[str, ...]) -> tuple[PackRef, tuple[PackRef, ...]]:
@@ -206,7 +206,7 @@ class Engine:
         forced = PmoType(pmo_type) if pmo_type else None
         when = as_of or index.as_of or date.today()
         findings, assignments = self.findings(index, when, forced)
-        decided = decide(index, when, findings, assignments, remedies=remedies, compiled_lets=self._lets)
+        decided = decide(index, when, findings, assignments, remedies=remedies, compiled_lets=self.compiled_lets)
         decided = self.roll_up(index, when, decided, assignments, remedies=remedies, waivers=waivers)
         decisions, waiver_statuses = finalize(decided, waivers or [], when)
         used = tuple(sorted({a.pack.name for a in assignments.values()}) or [p.name for p in self.packs])

@@ -142,7 +142,13 @@ class Session:
             redo = candidates | {s for s in assignments if index.project_of(s) in projects}
             redo |= {d.subject for d in self._decisions if d.action is not None and d.action.owner in touched}
         kept = [d for d in self._rule_decisions if d.subject not in redo and d.subject in assignments]
-        fresh = decide(index, self.as_of, [f for f in findings if f.subject in redo], assignments)
+        fresh = decide(
+            index,
+            self.as_of,
+            [f for f in findings if f.subject in redo],
+            assignments,
+            compiled_lets=self.engine.compiled_lets,
+        )
         self.assignments = assignments
         self._rule_decisions = sorted(kept + fresh, key=Decision.sort_key)
         self._decisions = finalize(

@@ -240,6 +240,18 @@ class _CompiledRule:
         if rule.effective_until:
             window.append({"$lte": {"asof": rule.effective_until.toordinal()}})
         scope_true = ALWAYS if rule.scope is None else compiler.forms(rule.scope)[0]
+        # The pre-pass settles a scope that reads no derived fact itself. Out of scope, only
+        # the scope's own operands go on the fact (an absent operand would read as null), so
+        # the network matches none of the rule's forms; the condition's operands and the lets
+        # are not computed.
+        self.scope_operands, self.scope_pairs = len(compiler.operands), len(compiler.pairs)
+        reads_derived = any(
+            isinstance(e, ast.Attr | ast.SubjectAttr) and e.name in derived_names
+            for expr in (rule.scope, *(let for _, let in rule.lets))
+            if expr is not None
+            for e in ast.walk(expr)
+        )
+        self.scope = None if rule.scope is None or reads_derived else compile_expression(rule.scope, derived_names)
         body_true, body_false = compiler.forms(rule.body)
         self.candidate = _all(*window, scope_true)
         self.fires = _all(self.candidate, body_true)
@@ -329,15 +341,19 @@ class ReteEvaluator:
         fact: dict[str, Any] = {"sid": session, "nid": subject.id, "ntype": subject.type, "asof": ctx.as_of.toordinal()}
         ctx.subject, ctx.derived = subject, {}
         for compiled in self._rules:
-            if compiled.rule.applies_to != subject.type:
-                continue
+            if compiled.rule.applies_to != subject.type or not compiled.rule.in_force(ctx.as_of):
+                continue  # the network's type and version window would refuse it
             ctx.lets, ctx.let_fns = {}, compiled.let_map
-            if ctx.visited is not None:  # a session records what every let reads, used or not
+            operands, pairs = compiled.operands, compiled.pairs
+            if compiled.scope is not None and compiled.scope(ctx, subject, None) is not True:
+                # what the scope read is recorded: a change there re-asserts the subject
+                operands, pairs = operands[: compiled.scope_operands], pairs[: compiled.scope_pairs]
+            elif ctx.visited is not None:  # a session records what every let reads, used or not
                 ctx.lets = {name: let(ctx, subject, None) for name, let in compiled.let_map.items()}
-            computed = {op.name: op.compute(ctx, subject, None) for op in compiled.operands}
-            for a, b, _ in compiled.pairs:  # a date compared with an ISO text compares as dates
+            computed = {op.name: op.compute(ctx, subject, None) for op in operands}
+            for a, b, _ in pairs:  # a date compared with an ISO text compares as dates
                 computed[a.name], computed[b.name] = v._coerce_dates(computed[a.name], computed[b.name])
-            for operand in compiled.operands:
+            for operand in operands:
                 value = computed[operand.name]
                 if isinstance(operand.partner, date) and isinstance(value, str):
                     value = v.as_date(value)
@@ -346,7 +362,7 @@ class ReteEvaluator:
                     fact[operand.name + "t"] = encoded[0]
                     if encoded[1] is not None:
                         fact[operand.name] = encoded[1]
-            for a, b, kind in compiled.pairs:
+            for a, b, kind in pairs:
                 tag = fact.get(a.name + "t")
                 if tag is not None and tag != "x" and tag == fact.get(b.name + "t"):
                     fact[kind] = tag
@@ -470,20 +486,25 @@ class ReteSession:
                 self.run.pending.setdefault(subject, {})[derive] = rule.on_missing == "breach"
 
     def findings(self) -> list[Finding]:
-        found = []
-        for position, compiled in enumerate(self.evaluator._rules):
-            rule = compiled.rule
-            if rule.derive:
+        """By rule, then by subject; read off the matches (most subjects match few rules)."""
+        rules = self.evaluator._rules
+        by_rule: dict[int, list[Finding]] = {}
+        for subject in sorted(self.facts):
+            matched = self.run.matches.get(subject)
+            if not matched:
                 continue
-            for subject in sorted(self.facts):
-                matched = self.run.matches.get(subject, ())
-                if (position, "candidate") not in matched:
+            for position, form in matched:
+                rule = rules[position].rule
+                if form != "candidate" or rule.derive:
                     continue
                 if (position, "fires") in matched:
-                    found.append(Finding(rule, subject, True))
+                    verdict: Any = True
                 elif (position, "quiet") not in matched and rule.on_missing != "pass":
-                    found.append(Finding(rule, subject, True if rule.on_missing == "breach" else v.UNKNOWN))
-        return found
+                    verdict = True if rule.on_missing == "breach" else v.UNKNOWN
+                else:
+                    continue
+                by_rule.setdefault(position, []).append(Finding(rule, subject, verdict))
+        return [finding for position in sorted(by_rule) for finding in by_rule[position]]
 
     def close(self) -> None:
         with self.evaluator._lock:
