@@ -8,8 +8,13 @@ which is untrusted); the page loads nothing from the network, and its Content-Se
 lets only its own inline script (pinned by hash) and styles run. The charts are stacked SVG
 bars laid out here and drawn by the template: a chart library would add random element ids
 or external scripts, and the output must be byte-identical for the same output directory.
-The decisions are read from the JSONL files in three streaming passes (figures, table,
-project pages), and the page is streamed to disk, so memory stays flat with the audit's size.
+
+The decisions are embedded once, as compact JSON rows in a `<script type="application/json">`
+block (escaped so that no text can close it), and the page's script draws the decision table
+and the projects table a page of rows at a time, filters and searches the data rather than the
+DOM, and builds each project's page when it is opened: tens of thousands of decisions stay a
+page that opens in seconds. The decisions are read from the JSONL files in two streaming passes
+(figures, data) and the page is streamed to disk, so memory stays flat with the audit's size.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ OUTCOMES = (
 LABELS = {o: o.value.replace("_", " ") for o in OUTCOMES}
 BLOCKING_VALUES = {o.value for o in BLOCKING}
 MAX_PROJECT_BARS = 25
+# Rows per page of the decision table and of the projects table.
+PAGE_SIZE = 100
 
 # Chart geometry (SVG user units).
 CHART_WIDTH = 600
@@ -184,39 +191,95 @@ def charts(figures: Figures) -> dict[str, Any]:
     return {"rules": _bars(rules), "projects": _bars(projects), "projects_cut": len(ranked) > MAX_PROJECT_BARS}
 
 
-def _row(d: dict[str, Any], anchors: dict[tuple[str, str | None], str]) -> dict[str, Any]:
-    action = d.get("action") or {}
-    return d | {
-        "anchor": anchors[(d["file"], d.get("project"))],
-        "label": LABELS[Outcome(d["outcome"])],
-        "owner": action.get("owner_name") or action.get("owner") or "",
-        "due": action.get("due") or "",
+_UNSAFE_IN_SCRIPT = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
+
+
+def _json(value: Any) -> str:
+    """Compact JSON that is safe inside `<script type="application/json">`: no `<`, `>` or `&`
+    (so neither `</script>` nor `<!--` can appear), no line or paragraph separators, and lone
+    surrogates from escaped input text written as escapes (valid UTF-8 on disk). These
+    characters only occur inside JSON strings, where a `\\uXXXX` escape means the same."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _UNSAFE_IN_SCRIPT.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+class _Interned:
+    """A table of distinct values in first-seen order; rows refer to them by index."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+
+    def __call__(self, value: Any) -> int:
+        found = self.index.get(value)
+        if found is None:
+            found = self.index[value] = len(self.index)
+        return found
+
+    def values(self) -> list[Any]:
+        return [list(v) if isinstance(v, tuple) else v for v in self.index]
+
+
+def data(out: Path, figures: Figures, pmo_types: Sequence[str]) -> Iterator[Markup]:
+    """The page's data, streamed as one JSON object in chunks: every decision once, as a
+    compact row, in input order, then the tables the rows point into. The script builds the
+    decision table, the projects table and the project pages from it, a page of rows at a time.
+
+    A decision row is `[outcome, rule, project, pmo_type, subject, subject_type, message]`
+    (indexes into `outcomes`, `rules`, `projects`, `pmo_types` and `subject_types`), followed
+    by `[text, due, owner, owner_name]` of its action (or 0) when it has an action or a
+    waiver, followed by its waiver's index into `waivers` when it is waived."""
+    outcome_index = {o.value: i for i, o in enumerate(OUTCOMES)}
+    pmo_index = {t: i for i, t in enumerate(pmo_types)}
+    project_index = {key: i for i, key in enumerate(figures.projects)}
+    rules, subject_types, waivers = _Interned(), _Interned(), _Interned()
+    yield Markup('{"decisions":[')
+    first = True
+    for _, decisions in _by_file(out):
+        batch = []
+        for d in decisions:
+            row: list[Any] = [
+                outcome_index[d["outcome"]],
+                rules((d["rule_id"], d["rule_version"], d["title"])),
+                project_index[(d["file"], d.get("project"))],
+                pmo_index[d["pmo_type"]],
+                d["subject"],
+                subject_types(d["subject_type"]),
+                d["message"],
+            ]
+            action, waiver = d.get("action"), d.get("waiver")
+            if action or waiver:
+                row.append(
+                    [action.get("text"), action.get("due"), action.get("owner"), action.get("owner_name")]
+                    if action
+                    else 0
+                )
+            if waiver:
+                row.append(waivers((waiver.get("justification"), waiver.get("approved_by"), waiver.get("expires"))))
+            batch.append(_json(row))
+        if batch:
+            yield Markup(("" if first else ",") + ",".join(batch))
+            first = False
+    projects = [
+        [
+            p.anchor,
+            p.label,
+            p.project,
+            p.file,
+            ", ".join(sorted(p.pmo_types)),
+            [p.counts[o.value] for o in OUTCOMES],
+            p.actions,
+        ]
+        for p in figures.projects.values()
+    ]
+    tables = {
+        "outcomes": [[o.value, LABELS[o]] for o in OUTCOMES],
+        "pmo_types": list(pmo_types),
+        "rules": rules.values(),
+        "subject_types": subject_types.values(),
+        "waivers": waivers.values(),
+        "projects": projects,
     }
-
-
-def rows(out: Path, anchors: dict[tuple[str, str | None], str]) -> Iterator[dict[str, Any]]:
-    """Every decision, for the table, in input order."""
-    for _, decisions in _by_file(out):
-        for d in decisions:
-            yield _row(d, anchors)
-
-
-def pages(out: Path, figures: Figures) -> Iterator[dict[str, Any]]:
-    """A page per project, one input file in memory at a time."""
-    for _, decisions in _by_file(out):
-        grouped: dict[str | None, list[dict[str, Any]]] = {}
-        for d in decisions:
-            grouped.setdefault(d.get("project"), []).append(d)
-        for project, mine in grouped.items():
-            figures_of = figures.projects[(mine[0]["file"], project)]
-            decided = [_row(d, {(d["file"], project): figures_of.anchor}) for d in mine]
-            yield {
-                "figures": figures_of,
-                "decisions": decided,
-                "actions": sorted(
-                    (d for d in decided if d.get("action")), key=lambda d: (d["due"], d["rule_id"], d["subject"])
-                ),
-            }
+    yield Markup("]," + _json(tables)[1:])
 
 
 def _asset(name: str) -> str:
@@ -227,11 +290,12 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def write_html(out: Path) -> Path:
-    """Write `audit.html` into the audit output directory `out`."""
+def write_html(out: Path, *, page_size: int = PAGE_SIZE) -> Path:
+    """Write `audit.html` into the audit output directory `out`; its tables show `page_size`
+    rows a page."""
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     figures = collect(out)
-    anchors = {key: p.anchor for key, p in figures.projects.items()}
+    pmo_types = [t.value for t in PmoType if t.value in figures.by_type]
     environment = Environment(
         loader=PackageLoader("governance_engine.render", "templates"),
         autoescape=True,
@@ -251,12 +315,12 @@ def write_html(out: Path) -> Path:
         report=report,
         figures=figures,
         outcomes=[(o.value, LABELS[o]) for o in OUTCOMES],
-        pmo_types=[t.value for t in PmoType if t.value in figures.by_type],
+        pmo_types=pmo_types,
         rules=sorted(figures.by_rule),
-        projects=list(figures.projects.values()),
+        projects=len(figures.projects),
+        page_size=page_size,
         charts=charts(figures),
-        rows=rows(out, anchors),
-        pages=pages(out, figures),
+        data=data(out, figures, pmo_types),
         policy=policy,
         script=Markup(script),
         style=Markup(style),
