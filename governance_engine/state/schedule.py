@@ -445,21 +445,28 @@ def _forward_in_days(network: _Network) -> tuple[list[float], list[float]]:
     early_finish: list[float] = [0] * count
     for at in network.order:
         own = duration[at] + 0
-        start: float = 0
-        for other, kind, lag in predecessors[at]:
-            if kind == "SS":
-                bound = early_start[other] + lag
-            elif kind == "FF":
-                bound = early_finish[other] + lag - own
-            elif kind == "SF":
-                bound = early_start[other] + lag - own
-            else:
-                bound = early_finish[other] + lag
-            if bound > start:
-                start = bound
+        start = _earliest_start(predecessors[at], early_start, early_finish, own)
         early_start[at] = start
         early_finish[at] = start + own
     return early_start, early_finish
+
+
+def _earliest_start(links: list[Link], starts: list[float], finishes: list[float], own: float) -> float:
+    """The earliest start an item of duration `own` may take after its predecessors (0 at
+    the least); on a tie the bound met first stays."""
+    start: float = 0
+    for other, kind, lag in links:
+        if kind == "SS":
+            bound = starts[other] + lag
+        elif kind == "FF":
+            bound = finishes[other] + lag - own
+        elif kind == "SF":
+            bound = starts[other] + lag - own
+        else:
+            bound = finishes[other] + lag
+        if bound > start:
+            start = bound
+    return start
 
 
 def _delayed_in_days(
@@ -472,18 +479,7 @@ def _delayed_in_days(
 
     def update(at: int) -> bool:
         own = network.duration[at] + (CRITICAL_PATH_TEST_DELAY if at == delayed else 0)
-        start: float = 0
-        for other, kind, lag in network.predecessors[at]:
-            if kind == "SS":
-                bound = starts[other] + lag
-            elif kind == "FF":
-                bound = finishes[other] + lag - own
-            elif kind == "SF":
-                bound = starts[other] + lag - own
-            else:
-                bound = finishes[other] + lag
-            if bound > start:
-                start = bound
+        start = _earliest_start(network.predecessors[at], starts, finishes, own)
         if start == starts[at] and start + own == finishes[at]:
             return False
         starts[at] = start
