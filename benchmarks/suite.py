@@ -304,8 +304,10 @@ def audit_child(folders: list[str], jobs: int, out: Path) -> dict[str, Any]:
     """One audit in this process (run by the suite as a subprocess, so that its memory
     high-water marks are its own): throughput over the whole `run_audit` call (discovery, the
     engines built, the worker pool started, every report written) and in steady state (from
-    the first result to the last), and the peak RSS of the audit process and of its workers. The workers are children of multiprocessing's fork server, which reaps
-    them; stopping the server makes the kernel fold their peak into RUSAGE_CHILDREN."""
+    the first result to the last), and the peak RSS of the audit process and of its workers.
+    On Linux the audit forks its workers itself, and the pool joins them, so their peak is in
+    RUSAGE_CHILDREN; elsewhere they are children of multiprocessing's fork server, and
+    stopping the server (a no-op where none runs) folds their peak in."""
     settings = AuditSettings((str(DIRECTIVE_PACK),), "snapshot", DIRECTIVE.value, None)
     arrivals: list[float] = []
     started = time.perf_counter()

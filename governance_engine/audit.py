@@ -23,7 +23,10 @@ import hashlib
 import io
 import json
 import multiprocessing
+import multiprocessing.context
 import os
+import sys
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,7 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from . import __version__
 from .decide.waivers import WaiverSpec, load_waivers
@@ -40,6 +43,8 @@ from .errors import GovernanceError, Location, StateError, UsageError
 from .outcomes import BLOCKING, Outcome
 
 STATE_SUFFIXES = (".json", ".yaml", ".yml")
+CHUNK = 8  # inputs a worker takes at a time, at most
+IN_FLIGHT = 8  # chunks per worker handed out ahead of the one whose results are awaited
 CSV_COLUMNS = (
     "file",
     "project",
@@ -106,10 +111,18 @@ class OutputError(GovernanceError):
 _engine: Engine | None = None
 _settings: AuditSettings | None = None
 _waivers: list | None = None
+_csv_output = False
+# The audit process's (settings, engine, waivers) while its workers start: a worker forked
+# from it (see `_pool_context`) takes them as they are instead of loading the packs again.
+_inherited: tuple[AuditSettings, Engine, list[WaiverSpec] | None] | None = None
 
 
-def _start_worker(settings: AuditSettings) -> None:
-    global _engine, _settings, _waivers
+def _start_worker(settings: AuditSettings, csv_output: bool = False) -> None:
+    global _engine, _settings, _waivers, _csv_output
+    _csv_output = csv_output
+    if _inherited is not None and _inherited[0] == settings:
+        _settings, _engine, _waivers = _inherited
+        return
     _waivers = load_waivers(settings.waivers) if settings.waivers else None
     _engine, _settings = (
         Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator),
@@ -129,6 +142,36 @@ def evaluate_file(path: str) -> dict[str, Any]:
     """One input, in a worker that reads it: see `evaluate_state`."""
     assert _engine is not None and _settings is not None
     return evaluate_state(_engine, _settings, _waivers, path)
+
+
+class Lines(NamedTuple):
+    """One input's entry as written: its line of files.jsonl (`entry`, decisions left out,
+    and as text), its lines of decisions.jsonl and its rows of decisions.csv (None when no
+    CSV is written). Workers send this rather than the entry with its decisions, so that
+    the audit process only writes: text is cheap to pass between processes, and the work
+    of serialising is shared between the workers."""
+
+    entry: dict[str, Any]
+    line: str
+    decisions: str
+    csv: str | None
+
+
+def entry_lines(entry: dict[str, Any], csv_output: bool) -> Lines:
+    """An entry of `evaluate_state` as the lines the audit writes for it."""
+    decisions = entry.pop("decisions", [])
+    file = entry["file"]
+    return Lines(
+        entry,
+        _jsonl(entry),
+        "".join(_jsonl({"file": file, **d}) for d in decisions),
+        _csv_text(_csv_row(file, d) for d in decisions) if csv_output else None,
+    )
+
+
+def evaluate_file_lines(path: str) -> Lines:
+    """One input, in a worker that reads it, as the lines the audit writes for it."""
+    return entry_lines(evaluate_file(path), _csv_output)
 
 
 def evaluate_state(
@@ -240,20 +283,49 @@ def _previous(out: Path, result: AuditResult) -> None:
             result.record(json.loads(line))
 
 
-def _run_chunk(function: Callable[[str], dict[str, Any]], items: list[str]) -> list[dict[str, Any]]:
+def _run_chunk(function: Callable[[str], T], items: list[str]) -> list[T]:
     return [function(item) for item in items]
 
 
+def _single_threaded() -> bool:
+    """Whether this process runs one thread only, counting threads started outside Python
+    (from /proc where there is one)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start. On Linux, when this process runs no other thread, by
+    `fork`: a worker is ready at once, with the modules imported and whatever
+    `initializer` can take from this process (`_inherited`). Otherwise from a fork server
+    (spawn on Windows), which starts each worker from a clean process: forking a process
+    with threads can copy a lock that another thread holds, and macOS does not support fork
+    with its system libraries."""
+    if os.name == "nt":
+        return multiprocessing.get_context("spawn")
+    if sys.platform.startswith("linux") and _single_threaded():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver")
+
+
+T = TypeVar("T")
+
+
 def parallel_map(
-    function: Callable[[str], dict[str, Any]],
+    function: Callable[[str], T],
     initializer: Callable[..., None],
     initargs: tuple,
     items: list[str],
     jobs: int,
-    on_crash: Callable[[str, str], dict[str, Any]],
-) -> Iterator[dict[str, Any]]:
+    on_crash: Callable[[str, str], T],
+) -> Iterator[T]:
     """`function` over `items` in `jobs` worker processes (each set up once by `initializer`),
     results in input order as they come; in this process when jobs is 1.
+
+    Items go out in small chunks, so that no worker idles at the end while another finishes
+    a long chunk, with enough of them in flight that the workers never wait for this process.
 
     A worker that dies (killed, or crashed in a C extension) loses no result: the chunks it
     took down are run again one item at a time in a fresh pool, and an item that kills its
@@ -262,23 +334,22 @@ def parallel_map(
         initializer(*initargs)
         yield from map(function, items)
         return
-    context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
+        return ProcessPoolExecutor(jobs, mp_context=_pool_context(), initializer=initializer, initargs=initargs)
 
-    size = max(1, min(32, len(items) // (jobs * 8) or 1))
+    size = max(1, min(CHUNK, len(items) // (jobs * 16)))
     chunks = deque(items[i : i + size] for i in range(0, len(items), size))
     suspects: deque[str] = deque()  # items a dead worker may have been on: run one at a time
     pool = new_pool()
-    running: deque[tuple[list[str], Future]] = deque()
+    running: deque[tuple[list[str], Future[list[T]]]] = deque()
     try:
         while suspects or chunks or running:
             try:
                 while not running and suspects:
                     item = suspects[0]
                     running.append(([item], pool.submit(_run_chunk, function, [item])))
-                while not suspects and chunks and len(running) < jobs * 4:
+                while not suspects and chunks and len(running) < jobs * IN_FLIGHT:
                     running.append((chunks[0], pool.submit(_run_chunk, function, chunks[0])))
                     chunks.popleft()
                 results = running[0][1].result()
@@ -286,7 +357,7 @@ def parallel_map(
                 lone = suspects and len(running) == 1 and running[0][0] == [suspects[0]]
                 lost = [item for chunk, _ in running for item in chunk if not (lone and item == suspects[0])]
                 running.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
+                pool.shutdown(wait=False, cancel_futures=True)  # (the next forks only once its threads are gone)
                 pool = new_pool()
                 if lone:  # it died on this item alone: that item is the cause
                     yield on_crash(suspects.popleft(), "a worker process died evaluating it (killed, or crashed)")
@@ -351,7 +422,40 @@ class LocalExecutor:
         jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(files) or 1))
         if jobs == 1:  # in this process, with the engine already built
             return (evaluate_state(engine, settings, waivers, f) for f in files)
-        return parallel_map(evaluate_file, _start_worker, (settings,), files, jobs, _crashed)
+        return _inheriting(
+            (settings, engine, waivers), parallel_map(evaluate_file, _start_worker, (settings,), files, jobs, _crashed)
+        )
+
+    def map_lines(
+        self,
+        files: list[str],
+        settings: AuditSettings,
+        engine: Engine,
+        waivers: list[WaiverSpec] | None,
+        csv_output: bool,
+    ) -> Iterator[Lines]:
+        """As `map`, each entry as the lines the audit writes for it, made in the workers."""
+        jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(files) or 1))
+        if jobs == 1:
+            return (entry_lines(evaluate_state(engine, settings, waivers, f), csv_output) for f in files)
+
+        def crashed(path: str, reason: str) -> Lines:
+            return entry_lines(_crashed(path, reason), csv_output)
+
+        return _inheriting(
+            (settings, engine, waivers),
+            parallel_map(evaluate_file_lines, _start_worker, (settings, csv_output), files, jobs, crashed),
+        )
+
+
+def _inheriting(inherited: tuple[AuditSettings, Engine, list[WaiverSpec] | None], run: Iterator[T]) -> Iterator[T]:
+    """`run`, with `inherited` for the workers it forks to take (`_start_worker`)."""
+    global _inherited
+    _inherited = inherited
+    try:
+        yield from run
+    finally:
+        _inherited = None
 
 
 OUTPUTS = ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json", "audit.json", "manifest.json")
@@ -385,6 +489,9 @@ def run_audit(
     if done:
         _previous(out, result)
     todo = [f for f in files if f not in done]
+    # audit.json's digest, made as the files are written (so that the manifest need not read
+    # them all again at the end), when this run writes every file and no audit.json
+    document = _DocumentDigest() if not done and not json_output else None
     try:
         _atomic_write(out / "report.json", _report_text(engine, settings, result, len(files)))
     except OSError as error:
@@ -398,13 +505,20 @@ def run_audit(
             logs.append(csv_log)
             if csv_log.file.tell() == 0:
                 csv_log.append(_csv_text([CSV_COLUMNS]))
-        for entry in (executor or LocalExecutor(jobs)).map(todo, settings, engine, waivers):
-            decisions = entry.pop("decisions", [])
-            decisions_log.append("".join(_jsonl({"file": entry["file"], **d}) for d in decisions))
+        executor = executor or LocalExecutor(jobs)
+        written = (
+            executor.map_lines(todo, settings, engine, waivers, csv_output)
+            if isinstance(executor, LocalExecutor)
+            else (entry_lines(entry, csv_output) for entry in executor.map(todo, settings, engine, waivers))
+        )
+        for lines in written:
+            decisions_log.append(lines.decisions)
             if csv_log:
-                csv_log.append(_csv_text(_csv_row(entry["file"], d) for d in decisions))
-            files_log.append(_jsonl(entry))
-            result.record(entry)
+                csv_log.append(lines.csv or "")
+            files_log.append(lines.line)
+            result.record(lines.entry)
+            if document:
+                document.add(lines.entry, lines.decisions)
             if progress:
                 progress(1)
         result.complete = True
@@ -422,7 +536,7 @@ def run_audit(
     for log in logs:
         log.close()
     try:
-        _finish(out, engine, settings, paths, result, files, json_output)
+        _finish(out, engine, settings, paths, result, files, json_output, document)
     except OSError as error:
         raise OutputError(
             f"cannot write the report: {error.strerror}; every decision is written: make room and "
@@ -477,25 +591,31 @@ def _finish(
     result: AuditResult,
     files: list[str],
     json_output: bool,
+    document: _DocumentDigest | None = None,
 ) -> None:
     """report.json, audit.json (when asked for) and manifest.json, each written atomically;
-    the manifest's report digest is that of audit.json's bytes, written or not."""
+    the manifest's report digest is that of audit.json's bytes, written or not: made from
+    the files written, or, given `document`, from what the run wrote into them."""
     from .manifest import build_manifest
 
     header = _report(engine, settings, result, len(files))
     _atomic_write(out / "report.json", json.dumps(header, indent=2) + "\n")
-    digest = hashlib.sha256()
-    target = out / "audit.json.tmp"
-    try:
-        with open(target, "w", encoding="utf-8") if json_output else open(os.devnull, "w") as document:
-            for part in audit_document(out, header):
-                digest.update(part.encode("utf-8"))
-                document.write(part)
-        if json_output:
-            os.replace(target, out / "audit.json")
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    if document is not None and not json_output:
+        digest = document.digest.copy()
+        digest.update(_document_end(header).encode("utf-8"))
+    else:
+        digest = hashlib.sha256()
+        target = out / "audit.json.tmp"
+        try:
+            with open(target, "w", encoding="utf-8") if json_output else open(os.devnull, "w") as written:
+                for part in audit_document(out, header):
+                    digest.update(part.encode("utf-8"))
+                    written.write(part)
+            if json_output:
+                os.replace(target, out / "audit.json")
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
     manifest = build_manifest(out, paths, settings, engine, "sha256:" + digest.hexdigest(), result.complete)
     _atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
@@ -504,7 +624,13 @@ def iter_files(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]
     """Each input's entry in files.jsonl with its decisions, streaming: both files are in
     input order and a file's decisions come before its entry is written. A torn last line
     (a run stopped mid-write) is not an entry or a decision."""
-    pending: dict[str, Any] | None = None
+    for entry, decisions in _iter_file_lines(out):
+        yield entry, [decision for decision, _ in decisions]
+
+
+def _iter_file_lines(out: Path) -> Iterator[tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]]:
+    """As `iter_files`, each decision with its line (without the newline)."""
+    pending: tuple[dict[str, Any], str] | None = None
     with (
         open(out / "decisions.jsonl", encoding="utf-8") as decisions,
         open(out / "files.jsonl", encoding="utf-8") as entries,
@@ -517,8 +643,8 @@ def iter_files(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]
             while True:
                 if pending is None:
                     text = decisions.readline()
-                    pending = json.loads(text) if text.endswith("\n") else None
-                if pending is None or pending["file"] != entry["file"]:
+                    pending = (json.loads(text), text[:-1]) if text.endswith("\n") else None
+                if pending is None or pending[0]["file"] != entry["file"]:
                     break
                 mine.append(pending)
                 pending = None
@@ -529,13 +655,51 @@ def audit_document(out: Path, header: dict[str, Any]) -> Iterator[str]:
     """audit.json in parts: `files` (each entry of files.jsonl with its `decisions`, as in
     decisions.jsonl, one file a line, in input order), `run` (report.json) and `schema`.
     Keys sorted, no timings, paths as given: the same bytes whatever the executor."""
-    yield '{\n  "files": ['
+    yield DOCUMENT_START
     separator = "\n    "
-    for entry, decisions in iter_files(out):
-        yield separator + json.dumps({**entry, "decisions": decisions}, sort_keys=True)
+    for entry, decisions in _iter_file_lines(out):
+        yield separator + _with_decisions(entry, [text for _, text in decisions])
         separator = ",\n    "
+    yield _document_end(header)
+
+
+DOCUMENT_START = '{\n  "files": ['
+
+
+def _document_end(header: dict[str, Any]) -> str:
     run = json.dumps(header, indent=2, sort_keys=True).replace("\n", "\n  ")
-    yield f'\n  ],\n  "run": {run},\n  "schema": "pmo-governance-audit-document/1"\n}}\n'
+    return f'\n  ],\n  "run": {run},\n  "schema": "pmo-governance-audit-document/1"\n}}\n'
+
+
+class _DocumentDigest:
+    """The sha256 of `audit_document` up to its `run` part, from each file's entry and lines
+    of decisions.jsonl as they are written, in order."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256(DOCUMENT_START.encode("utf-8"))
+        self.separator = "\n    "
+
+    def add(self, entry: dict[str, Any], decisions: str) -> None:
+        """`decisions`: the file's lines of decisions.jsonl, each ending with a newline."""
+        text = _with_decisions(entry, decisions.split("\n")[:-1])
+        self.digest.update((self.separator + text).encode("utf-8"))
+        self.separator = ",\n    "
+
+
+def _with_decisions(entry: dict[str, Any], decisions: list[str]) -> str:
+    """`json.dumps({**entry, "decisions": [json.loads(d) for d in decisions]}, sort_keys=True)`
+    without encoding the decisions again: each line of decisions.jsonl is already that
+    encoding of its decision (`_jsonl`: keys sorted, all of them strings, as pydantic dumps
+    them), and `json.dumps` joins list items with ", " and items of an object with ", " and ": "."""
+    listed = "[" + ", ".join(decisions) + "]"
+    return (
+        "{"
+        + ", ".join(
+            f"{json.dumps(key)}: {listed if key == 'decisions' else json.dumps(entry[key], sort_keys=True)}"
+            for key in sorted({*entry, "decisions"})
+        )
+        + "}"
+    )
 
 
 def _report_text(engine: Engine, settings: AuditSettings, result: AuditResult, total: int) -> str:

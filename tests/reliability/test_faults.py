@@ -19,7 +19,8 @@ GOVERN = [sys.executable, "-m", "governance_engine"]
 
 
 def workers(pid: int) -> list[int]:
-    """Worker processes of a run: grandchildren (the forkserver is the child in between)."""
+    """Worker processes of a run: its children where it forks them itself (Linux, one
+    thread), else its grandchildren (the fork server is the child in between)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -28,13 +29,14 @@ def workers(pid: int) -> list[int]:
             except OSError:
                 continue
             children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return [worker for child in children.get(pid, []) for worker in children.get(child, [])]
+    grandchildren = [worker for child in children.get(pid, []) for worker in children.get(child, [])]
+    return grandchildren or children.get(pid, [])
 
 
 @pytest.fixture(scope="module")
 def portfolio(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("faults")
-    write_portfolio(folder, 400, seed=17, tasks=80, breaking_share=0.5)
+    write_portfolio(folder, 600, seed=17, tasks=80, breaking_share=0.5)  # a run long enough to kill a worker in
     return folder
 
 
