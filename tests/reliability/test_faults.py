@@ -16,6 +16,7 @@ import pytest
 from governance_engine.generate import write_portfolio
 
 GOVERN = [sys.executable, "-m", "governance_engine"]
+PORTFOLIO = 600  # files: a run long enough to kill a worker in
 
 
 def workers(pid: int) -> list[int]:
@@ -36,7 +37,7 @@ def workers(pid: int) -> list[int]:
 @pytest.fixture(scope="module")
 def portfolio(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("faults")
-    write_portfolio(folder, 600, seed=17, tasks=80, breaking_share=0.5)  # a run long enough to kill a worker in
+    write_portfolio(folder, PORTFOLIO, seed=17, tasks=80, breaking_share=0.5)
     return folder
 
 
@@ -103,5 +104,5 @@ def test_an_interrupted_run_leaves_a_partial_report(portfolio, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_audit([str(portfolio)], tmp_path, AuditSettings(None, "snapshot", None, None), jobs=1, progress=interrupt)
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["complete"] is False and report["inputs"] == 400 and report["pending"] == 393
+    assert report["complete"] is False and report["inputs"] == PORTFOLIO and report["pending"] == PORTFOLIO - 7
     assert (tmp_path / "files.jsonl").read_text().count("\n") == 7
