@@ -36,7 +36,7 @@ from ..language.rules import Rule
 from ..state.index import Node, StateIndex
 from . import values as v
 from .common import EVERYTHING, Finding, Scope
-from .snapshot import _Ctx, compile_expression
+from .snapshot import Compiled, _Ctx, compile_expression
 
 ALWAYS: dict[str, Any] = {"$ex": {"nid": 1}}
 NEVER: dict[str, Any] = {"$nex": {"nid": 1}}
@@ -239,19 +239,26 @@ class _CompiledRule:
             window.append({"$gte": {"asof": rule.effective_from.toordinal()}})
         if rule.effective_until:
             window.append({"$lte": {"asof": rule.effective_until.toordinal()}})
-        scope_true = ALWAYS if rule.scope is None else compiler.forms(rule.scope)[0]
-        # The pre-pass settles a scope that reads no derived fact itself. Out of scope, only
-        # the scope's own operands go on the fact (an absent operand would read as null), so
-        # the network matches none of the rule's forms; the condition's operands and the lets
-        # are not computed.
-        self.scope_operands, self.scope_pairs = len(compiler.operands), len(compiler.pairs)
+        # The pre-pass settles a scope that reads no derived fact itself, by the same Python
+        # semantics as the other evaluators, and marks the fact when it holds: out of scope,
+        # the network matches none of the rule's forms, so the condition's operands and the
+        # lets are not computed at all. A scope that reads a derived fact is left to the
+        # network, which settles derived facts by forward chaining.
         reads_derived = any(
             isinstance(e, ast.Attr | ast.SubjectAttr) and e.name in derived_names
             for expr in (rule.scope, *(let for _, let in rule.lets))
             if expr is not None
             for e in ast.walk(expr)
         )
-        self.scope = None if rule.scope is None or reads_derived else compile_expression(rule.scope, derived_names)
+        self.scope: Compiled | None = None
+        self.in_scope = f"{self.prefix}scope"
+        if rule.scope is None:
+            scope_true = ALWAYS
+        elif reads_derived:
+            scope_true = compiler.forms(rule.scope)[0]
+        else:
+            self.scope = compile_expression(rule.scope, derived_names)
+            scope_true = {self.in_scope: True}
         body_true, body_false = compiler.forms(rule.body)
         self.candidate = _all(*window, scope_true)
         self.fires = _all(self.candidate, body_true)
@@ -344,16 +351,16 @@ class ReteEvaluator:
             if compiled.rule.applies_to != subject.type or not compiled.rule.in_force(ctx.as_of):
                 continue  # the network's type and version window would refuse it
             ctx.lets, ctx.let_fns = {}, compiled.let_map
-            operands, pairs = compiled.operands, compiled.pairs
-            if compiled.scope is not None and compiled.scope(ctx, subject, None) is not True:
-                # what the scope read is recorded: a change there re-asserts the subject
-                operands, pairs = operands[: compiled.scope_operands], pairs[: compiled.scope_pairs]
-            elif ctx.visited is not None:  # a session records what every let reads, used or not
+            if compiled.scope is not None:
+                if v.truth(compiled.scope(ctx, subject, None)) is not True:
+                    continue  # what the scope read is recorded: a change there re-asserts the subject
+                fact[compiled.in_scope] = True
+            if ctx.visited is not None:  # a session records what every let reads, used or not
                 ctx.lets = {name: let(ctx, subject, None) for name, let in compiled.let_map.items()}
-            computed = {op.name: op.compute(ctx, subject, None) for op in operands}
-            for a, b, _ in pairs:  # a date compared with an ISO text compares as dates
+            computed = {op.name: op.compute(ctx, subject, None) for op in compiled.operands}
+            for a, b, _ in compiled.pairs:  # a date compared with an ISO text compares as dates
                 computed[a.name], computed[b.name] = v._coerce_dates(computed[a.name], computed[b.name])
-            for operand in operands:
+            for operand in compiled.operands:
                 value = computed[operand.name]
                 if isinstance(operand.partner, date) and isinstance(value, str):
                     value = v.as_date(value)
@@ -362,7 +369,7 @@ class ReteEvaluator:
                     fact[operand.name + "t"] = encoded[0]
                     if encoded[1] is not None:
                         fact[operand.name] = encoded[1]
-            for a, b, kind in pairs:
+            for a, b, kind in compiled.pairs:
                 tag = fact.get(a.name + "t")
                 if tag is not None and tag != "x" and tag == fact.get(b.name + "t"):
                     fact[kind] = tag

@@ -37,3 +37,26 @@ def test_snapshot_equals_reference(pack, state):
 def test_rete_equals_reference(pack, state):
     index = state_from_dict(state)
     assert outcomes(ReteEvaluator(pack), index) == outcomes(ReferenceEvaluator(pack), index)
+
+
+def test_rete_scope_is_settled_with_the_other_evaluators_semantics(tmp_path):
+    """A scope the network alone would read differently (numbers become floats on a fact, so
+    2**53 and 2**53 + 1 compare equal there) must not let a condition that holds on absent
+    operands fire: the pre-pass settles the scope in Python and marks the fact."""
+    from governance_engine.language.packs import load_pack
+
+    ruleset = tmp_path / "big.yaml"
+    ruleset.write_text(
+        "ruleset: big\nversion: '1'\nrules:\n"
+        "  - id: B1\n    title: probe\n    applies_to: risk\n"
+        "    scope: weight == 9007199254740993\n    condition: owner is null\n    outcome: warning\n",
+        encoding="utf-8",
+    )
+    pack = load_pack(ruleset)
+    state = {
+        "graph": {"as_of": "2026-01-01"},
+        "nodes": [{"id": "R1", "type": "risk", "weight": 9007199254740992, "owner": "alice"}],
+        "edges": [],
+    }
+    index = state_from_dict(state)
+    assert outcomes(ReteEvaluator(pack), index) == outcomes(ReferenceEvaluator(pack), index) == set()
