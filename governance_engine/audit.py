@@ -357,7 +357,9 @@ def parallel_map(
                 lone = suspects and len(running) == 1 and running[0][0] == [suspects[0]]
                 lost = [item for chunk, _ in running for item in chunk if not (lone and item == suspects[0])]
                 running.clear()
-                pool.shutdown(wait=False, cancel_futures=True)  # (the next forks only once its threads are gone)
+                # the broken pool's threads may still run: the next pool then starts its workers
+                # from the fork server (see _pool_context), which is safe, and slower to start
+                pool.shutdown(wait=False, cancel_futures=True)
                 pool = new_pool()
                 if lone:  # it died on this item alone: that item is the cause
                     yield on_crash(suspects.popleft(), "a worker process died evaluating it (killed, or crashed)")
@@ -620,16 +622,11 @@ def _finish(
     _atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
-def iter_files(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Each input's entry in files.jsonl with its decisions, streaming: both files are in
-    input order and a file's decisions come before its entry is written. A torn last line
-    (a run stopped mid-write) is not an entry or a decision."""
-    for entry, decisions in _iter_file_lines(out):
-        yield entry, [decision for decision, _ in decisions]
-
-
 def _iter_file_lines(out: Path) -> Iterator[tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]]:
-    """As `iter_files`, each decision with its line (without the newline)."""
+    """Each input's entry in files.jsonl with its decisions, each with its line (without the
+    newline), streaming: both files are in input order and a file's decisions come before
+    its entry is written. A torn last line (a run stopped mid-write) is not an entry or a
+    decision."""
     pending: tuple[dict[str, Any], str] | None = None
     with (
         open(out / "decisions.jsonl", encoding="utf-8") as decisions,

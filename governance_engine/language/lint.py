@@ -123,7 +123,7 @@ class _RuleChecker:
                 return self.attribute(expr, self.rule.applies_to, name)
             case ast.EdgeAttr(name=name):
                 custom = dict.fromkeys(self.pack.custom_edge_attributes.get(relation or "", ()))
-                known = {**EDGE_ATTRIBUTES.get(relation or "", {}), **custom}
+                known = {**custom, **EDGE_ATTRIBUTES.get(relation or "", {})}  # a declaration never retypes a built-in
                 if relation in RELATIONS and name not in known:
                     self.report(
                         expr,

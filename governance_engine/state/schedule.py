@@ -48,7 +48,7 @@ import networkx
 from governance_engine.errors import Location, StateError
 
 if TYPE_CHECKING:
-    from governance_engine.state.index import Node, StateIndex
+    from governance_engine.state.index import StateIndex
 
 SCHEDULED_TYPES = ("task", "milestone")
 CRITICAL_TOLERANCE = 1e-9
@@ -250,13 +250,6 @@ def _contains(ordered: list[int], value: int) -> bool:
     return at < len(ordered) and ordered[at] == value
 
 
-def duration_of(node: Node) -> float:
-    """duration_days; milestones take no time; a missing duration counts as 0."""
-    if node.type == "milestone":
-        return 0
-    return node.attrs.get("duration_days") or 0
-
-
 _NO_LINKS: list[Link] = []  # shared by every item without links (never appended to)
 _by_id = attrgetter("id")
 _relation = attrgetter("relation")
@@ -316,14 +309,16 @@ class _Network:
         self.rank: list[int] | None = None  # built by later(), the critical path test's pass
         self.duration: list[float] = [
             0 if node.type == "milestone" else (node.attrs.get("duration_days") or 0) for node in nodes
-        ]  # as duration_of
+        ]  # milestones take no time; a missing duration counts as 0
         project_of = index.project_of
         self.project: list[str | None] = [project_of(item) for item in ids]
-        self.members: dict[str | None, list[int]] = {}  # each project's places, in order
+        # each project's places in id order: the maxima over a project keep the first of tied
+        # values (an int or a float), so which one is kept depends on the ids alone
+        self.members: dict[str | None, list[int]] = {}
         if count and self.project.count(self.project[0]) == count:  # one project (the usual file)
-            self.members[self.project[0]] = list(order)
+            self.members[self.project[0]] = list(range(count))
         else:
-            for at in order:
+            for at in range(count):
                 project = self.project[at]
                 mine = self.members.get(project)
                 if mine is None:
@@ -430,7 +425,7 @@ def _compute_in_days(network: _Network) -> Schedule:
         late_finish=network.in_reverse_order(late_finish),
         total_float=network.in_order(total_float),
         critical_path=[ids[at] for at in critical],
-        project_duration=max(map(early_finish.__getitem__, order), default=0),
+        project_duration=max(early_finish, default=0),
         projects=projects,
     )
 

@@ -186,10 +186,10 @@
     decisionPager.show(matches);
   }
 
-  var pending = 0;
-  function later(apply) {
-    window.clearTimeout(pending);
-    pending = window.setTimeout(apply, rows.length > 20000 ? 120 : 0);
+  var pending = {};  // one timer per search box, so typing in one never cancels the other
+  function later(box, apply) {
+    window.clearTimeout(pending[box]);
+    pending[box] = window.setTimeout(apply, rows.length > 20000 ? 120 : 0);
   }
 
   // The project choices, added once the first page of rows is drawn: thousands of options
@@ -208,7 +208,7 @@
   }
 
   [outcomeSelect, pmoSelect, ruleSelect, projectSelect].forEach(function (s) { s.addEventListener("change", filter); });
-  search.addEventListener("input", function () { later(filter); });
+  search.addEventListener("input", function () { later("decisions", filter); });
   $("filters").addEventListener("reset", function () { window.setTimeout(filter, 0); });
   $("filters").addEventListener("submit", function (e) { e.preventDefault(); });
 
@@ -254,7 +254,7 @@
     }
     projectPager.show(matches);
   }
-  projectSearch.addEventListener("input", function () { later(filterProjects); });
+  projectSearch.addEventListener("input", function () { later("projects", filterProjects); });
   $("p-filters").addEventListener("submit", function (e) { e.preventDefault(); });
 
   // A project's page, drawn when the address names its anchor (a link in the tables or the
@@ -342,6 +342,11 @@
   }
 
   window.addEventListener("hashchange", openProject);
+  // A link to the project already open changes no hash: open (and scroll to) it again.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href^='#project-']") : null;
+    if (link && link.getAttribute("href") === window.location.hash) { openProject(); }
+  });
 
   filter();
   filterProjects();
