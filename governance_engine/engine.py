@@ -15,7 +15,7 @@ from .decide.decisions import Assignment, decide, withhold_blocked_approvals
 from .decide.rollup import RollUp
 from .decide.waivers import WaiverSpec, apply_waivers, covering
 from .errors import Location, StateError, UsageError
-from .evaluate.common import Evaluator, Finding, Scope
+from .evaluate.common import EVERYTHING, Evaluator, Finding, Scope
 from .evaluate.reference import ReferenceEvaluator
 from .evaluate.snapshot import SnapshotEvaluator
 from .language import ast
@@ -85,6 +85,7 @@ class Engine:
         }
         self._snapshots: dict[str, SnapshotEvaluator] = {}
         self._refs: dict[tuple[str, ...], tuple[PackRef, tuple[PackRef, ...]]] = {}
+        self._subject_types = sorted({rule.applies_to for pack in loaded for rule in pack.rules})
         # the evidence's lets from the compiled rules, when the snapshot evaluator is the one
         self.compiled_lets = {
             key: lets
@@ -139,14 +140,19 @@ class Engine:
         self, index: StateIndex, as_of: date, pmo_type: PmoType | None = None
     ) -> tuple[list[Finding], dict[str, Assignment]]:
         """Evaluation without the decide stage: what fired and what could not be decided."""
-        assignments = assign_subjects(index, self.packs_by_type, self.fallback, pmo_type)
+        assignments = assign_subjects(index, self.packs_by_type, self.fallback, pmo_type, self._subject_types)
         if self.needs_schedule:
             index.enrich_schedule()
+        by_pack: dict[str, list[str]] = {}
+        for subject, assignment in assignments.items():
+            by_pack.setdefault(assignment.pack.name, []).append(subject)
         findings: list[Finding] = []
         for pack in self.packs:
-            ids = frozenset(s for s, a in assignments.items() if a.pack is pack)
+            ids = by_pack.get(pack.name)
             if ids:
-                findings.extend(self._evaluators[pack.name].evaluate(index, as_of, Scope(ids)))
+                # one pack judging every subject (the usual file) sees all nodes of its types
+                scope = EVERYTHING if len(ids) == len(assignments) else Scope(frozenset(ids))
+                findings.extend(self._evaluators[pack.name].evaluate(index, as_of, scope))
         return findings, assignments
 
     def roll_up(

@@ -7,6 +7,8 @@ among the file's projects). No type at all is an input error."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .decide.decisions import Assignment
 from .errors import Location, StateError, UsageError
 from .language.packs import Pack
@@ -37,13 +39,19 @@ def _type_of(index: StateIndex, node: Node, project: str | None) -> PmoType | No
 
 
 def assign_subjects(
-    index: StateIndex, packs: dict[PmoType, Pack], fallback: Pack | None, forced: PmoType | None
+    index: StateIndex,
+    packs: dict[PmoType, Pack],
+    fallback: Pack | None,
+    forced: PmoType | None,
+    subject_types: Iterable[str] | None = None,
 ) -> dict[str, Assignment]:
-    node_types = {rule.applies_to for pack in [*packs.values(), fallback] if pack for rule in pack.rules}
+    """`subject_types`: the node types the packs' rules apply to, when the caller keeps them."""
+    if subject_types is None:
+        subject_types = sorted({rule.applies_to for pack in [*packs.values(), fallback] if pack for rule in pack.rules})
     assigned: dict[str, Assignment] = {}
     # Subjects of one project share one Assignment (there are few distinct ones per file).
     shared: dict[tuple[PmoType, str | None], Assignment] = {}
-    for node_type in sorted(node_types):
+    for node_type in subject_types:
         for node in index.of_type(node_type):
             project = index.project_of(node.id)
             pmo_type = forced or _type_of(index, node, project)
