@@ -15,6 +15,9 @@ from .errors import GovernanceError
 
 _engines: tuple[Engine, Engine] | None = None
 _options: dict[str, Any] = {}
+# The impact run's (settings, engines) while its workers start: a worker forked from it (see
+# audit._pool_context) takes them as they are instead of loading both packs again.
+_inherited: tuple[ImpactSettings, tuple[Engine, Engine]] | None = None
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,10 @@ class ImpactSettings:
 
 def _start(settings: ImpactSettings) -> None:
     global _engines
-    _engines = (Engine(list(settings.before)), Engine(list(settings.after)))
+    if _inherited is not None and _inherited[0] == settings:
+        _engines = _inherited[1]
+    else:
+        _engines = (Engine(list(settings.before)), Engine(list(settings.after)))
     _options.update(pmo_type=settings.pmo_type, as_of=settings.as_of)
 
 
@@ -57,16 +63,21 @@ def compare_file(path: str) -> dict[str, Any]:
 
 
 def run_impact(paths: list[str], settings: ImpactSettings, jobs: int | None = None) -> dict[str, Any]:
+    global _inherited
     files = [str(p) for p in discover(paths)]
-    Engine(list(settings.before)), Engine(list(settings.after))  # refuse bad packs before forking
+    engines = Engine(list(settings.before)), Engine(list(settings.after))  # bad packs refused before forking
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     changes: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
     crashed = lambda path, reason: {"file": path, "error": f"{path}: {reason}"}  # noqa: E731
-    for result in parallel_map(compare_file, _start, (settings,), files, jobs, crashed):
-        if "error" in result:
-            failed.append({"file": result["file"], "error": result["error"]})
-        changes.extend(result.get("changes", []))
+    _inherited = (settings, engines)
+    try:
+        for result in parallel_map(compare_file, _start, (settings,), files, jobs, crashed):
+            if "error" in result:
+                failed.append({"file": result["file"], "error": result["error"]})
+            changes.extend(result.get("changes", []))
+    finally:
+        _inherited = None
     summary = {
         "files": len(files),
         "projects_changed": len({(c["file"], c["project"] or c["subject"]) for c in changes}),

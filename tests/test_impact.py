@@ -87,3 +87,24 @@ def test_markdown_lists_each_change(portfolio):
     assert "new warning" in lines[0]
     assert lines[2] == "| file | subject | rule | before | after |"
     assert lines[4:] and all(line.endswith("| E1 | – | warning |") for line in lines[4:])
+
+
+def test_the_engines_are_built_once_and_taken_by_the_workers(portfolio, monkeypatch):
+    """The run builds both engines (refusing bad packs before any worker starts); a worker
+    started from the run, here in-process with one job, takes them instead of loading the
+    packs again."""
+    from governance_engine import impact as module
+
+    built = []
+    original = module.Engine
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "Engine", counting)
+    settings = module.ImpactSettings(("directive",), (str(portfolio / "strict"),), None, None)
+    result = module.run_impact([str(portfolio / "states")], settings, jobs=1)
+    assert len(built) == 2
+    assert result["summary"]["files"] == 12 and result["changes"]
+    assert module._inherited is None  # nothing left for a later run
