@@ -17,9 +17,11 @@ from .errors import Location, StateError
 from .evaluate.rete import ReteSession
 from .outcomes import PmoType
 from .report.model import Decision
+from .state.build import build_index
 from .state.index import StateIndex
-from .state.load import MAX_BYTES, state_from_dict
-from .state.parse import parse_bytes
+from .state.load import MAX_BYTES
+from .state.locate import no_locator
+from .state.parse import parse_bytes, parse_object
 from .subjects import assign_subjects
 
 
@@ -62,7 +64,16 @@ class Session:
         self.document: dict[str, Any] = copy.deepcopy(state)
         self.document.setdefault("edges", self.document.pop("links", []))
         self.pmo_type = pmo_type
-        self.index = state_from_dict(self.document, "<session>")
+        parsed, _ = parse_object(self.document, "<session>")
+        self._graph: dict[str, Any] = parsed.get("graph", {})
+        # each item of the document with its validated form, by identity: changes replace an
+        # item's dict and never change it, so only the items a change brings are validated
+        self._checked: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {
+            id(raw): (raw, valid)
+            for section in ("nodes", "edges")
+            for raw, valid in zip(self.document[section], parsed.get(section, []), strict=True)
+        }
+        self.index = self._index(self.document)
         self.as_of = as_of or self.index.as_of or date.today()
         self.sessions: dict[str, ReteSession] = {
             p.name: engine.rete_evaluator(p).session(self.as_of) for p in engine.packs
@@ -84,7 +95,7 @@ class Session:
         for change in changes:
             change = change if isinstance(change, Change) else Change.model_validate(change)
             touched |= _apply(document, change)
-        index = state_from_dict(document, "<session>")
+        index = self._index(document)
         assignments = self._assign(index)  # raises on a state that cannot be judged, before any change
         if self.engine.needs_schedule:  # a change to one task can move the float of many
             index.enrich_schedule()
@@ -108,6 +119,26 @@ class Session:
     def close(self) -> None:
         for session in self.sessions.values():
             session.close()
+
+    def _index(self, document: dict[str, Any]) -> StateIndex:
+        """The document as a StateIndex, validating only the items not seen before; the
+        checks across items (ids, edge ends, cycles) run on the whole, as at load."""
+        checked: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        valid: dict[str, list[dict[str, Any]]] = {}
+        for section in ("nodes", "edges"):
+            items = valid[section] = []
+            for raw in document[section]:
+                entry = self._checked.get(id(raw))
+                if entry is None or entry[0] is not raw:
+                    parsed, _ = parse_object({"nodes": [], section: [raw]}, "<session>")
+                    entry = (raw, parsed[section][0])
+                checked[id(raw)] = entry
+                items.append(dict(entry[1]))  # build_index takes the dicts apart
+        index = build_index(
+            {"graph": dict(self._graph), "nodes": valid["nodes"], "edges": valid["edges"]}, "<session>", no_locator
+        )
+        self._checked = checked
+        return index
 
     def _assign(self, index: StateIndex) -> dict[str, Assignment]:
         return assign_subjects(index, self.engine.packs_by_type, self.engine.fallback, self.pmo_type)

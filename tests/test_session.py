@@ -145,6 +145,14 @@ def test_an_invalid_change_is_refused_and_leaves_the_session_as_it_was(engine):
         session.apply({"op": "update_node", "node": {"id": risk["id"], "probability": 9}})
     with pytest.raises(StateError, match="no node"):
         session.apply({"op": "remove_node", "node": {"id": "nope"}})
+    person = next(n for n in document["nodes"] if n["type"] == "person")
+    task = next(n for n in document["nodes"] if n["type"] == "task")
+    bad_edge = {"source": person["id"], "target": task["id"], "relation": "assigned_to", "allocation": 5000}
+    with pytest.raises(StateError, match="allocation") as refused:
+        session.apply({"op": "add_edge", "edge": bad_edge})
+    assert refused.value.location.edge == f"{person['id']} -> {task['id']} (assigned_to)"
+    with pytest.raises(StateError, match="not a node"):
+        session.apply({"op": "add_edge", "edge": {"source": person["id"], "target": "ghost", "relation": "owns"}})
     assert session.decisions() == before
     assert session.apply({"op": "update_node", "node": {"id": risk["id"]}}).empty
     session.close()
