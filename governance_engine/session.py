@@ -53,7 +53,8 @@ def _key(decision: Decision) -> tuple[str, int, str]:
 
 
 class Session:
-    """Created by `Engine.session(state)`; not shared between threads."""
+    """Created by `Engine.session(state)`; not shared between threads. `document` is the
+    state as changed so far: read it, and change it only through `apply`."""
 
     def __init__(
         self, engine, state: dict[str, Any] | str | Path, pmo_type: PmoType | None, as_of: date | None
