@@ -140,20 +140,23 @@ class Engine:
         self, index: StateIndex, as_of: date, pmo_type: PmoType | None = None
     ) -> tuple[list[Finding], dict[str, Assignment]]:
         """Evaluation without the decide stage: what fired and what could not be decided."""
-        assignments = assign_subjects(index, self.packs_by_type, self.fallback, pmo_type, self._subject_types)
+        assignments = self.assign(index, pmo_type)
         if self.needs_schedule:
             index.enrich_schedule()
-        by_pack: dict[str, list[str]] = {}
-        for subject, assignment in assignments.items():
-            by_pack.setdefault(assignment.pack.name, []).append(subject)
+        return self.match(index, as_of, assignments), assignments
+
+    def assign(self, index: StateIndex, pmo_type: PmoType | None = None) -> dict[str, Assignment]:
+        """Under which PMO type and pack each subject is judged."""
+        return assign_subjects(index, self.packs_by_type, self.fallback, pmo_type, self._subject_types)
+
+    def match(self, index: StateIndex, as_of: date, assignments: dict[str, Assignment]) -> list[Finding]:
+        """Each pack's evaluator over the subjects it judges."""
+        scopes = _scopes(assignments)
         findings: list[Finding] = []
         for pack in self.packs:
-            ids = by_pack.get(pack.name)
-            if ids:
-                # one pack judging every subject (the usual file) sees all nodes of its types
-                scope = EVERYTHING if len(ids) == len(assignments) else Scope(frozenset(ids))
-                findings.extend(self._evaluators[pack.name].evaluate(index, as_of, scope))
-        return findings, assignments
+            if pack.name in scopes:
+                findings.extend(self._evaluators[pack.name].evaluate(index, as_of, scopes[pack.name]))
+        return findings
 
     def roll_up(
         self,
@@ -171,13 +174,15 @@ class Engine:
         if not packs:
             return decisions
         rollup = RollUp(index, decisions, covering(waivers or [], as_of))
+        scopes = _scopes(assignments)
         findings: list[Finding] = []
         for pack in packs:
-            ids = frozenset(s for s, a in assignments.items() if a.pack is pack)
+            if pack.name not in scopes:
+                continue
             evaluator = self._evaluators[pack.name]
             if not isinstance(evaluator, SnapshotEvaluator | ReferenceEvaluator):
                 evaluator = self._snapshot_for(pack)
-            findings.extend(evaluator.evaluate(index, as_of, Scope(ids), rollup))
+            findings.extend(evaluator.evaluate(index, as_of, scopes[pack.name], rollup))
         return decisions + decide(
             index, as_of, findings, assignments, rollup, remedies=remedies, compiled_lets=self.compiled_lets
         )
@@ -251,6 +256,17 @@ class Engine:
             decisions=decisions,
             waivers=waiver_statuses,
         )
+
+
+def _scopes(assignments: dict[str, Assignment]) -> dict[str, Scope]:
+    """The subjects each pack judges, by pack name (packs that judge none are left out); a
+    pack judging every subject (the usual file) sees all nodes of its types unfiltered."""
+    by_pack: dict[str, list[str]] = {}
+    for subject, assignment in assignments.items():
+        by_pack.setdefault(assignment.pack.name, []).append(subject)
+    return {
+        name: EVERYTHING if len(ids) == len(assignments) else Scope(frozenset(ids)) for name, ids in by_pack.items()
+    }
 
 
 def finalize(decisions: list[Decision], waivers: list[WaiverSpec], as_of: date) -> tuple[list[Decision], list]:

@@ -22,7 +22,6 @@ from .state.index import StateIndex
 from .state.load import MAX_BYTES
 from .state.locate import no_locator
 from .state.parse import parse_bytes, parse_object
-from .subjects import assign_subjects
 
 
 class Change(BaseModel):
@@ -142,7 +141,7 @@ class Session:
         return index
 
     def _assign(self, index: StateIndex) -> dict[str, Assignment]:
-        return assign_subjects(index, self.engine.packs_by_type, self.engine.fallback, self.pmo_type)
+        return self.engine.assign(index, self.pmo_type)
 
     def _refresh(
         self, assignments: dict[str, Assignment], affected: set[str], *, full: bool, touched: set[str]

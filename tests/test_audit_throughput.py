@@ -22,24 +22,10 @@ from governance_engine.audit import AuditSettings, run_audit
 from governance_engine.engine import Engine
 from governance_engine.generate import write_portfolio
 
+from .test_waivers import STATE as WAIVED_STATE  # a risk without an owner: R1, waived below
+
 GOVERN = [sys.executable, "-m", "governance_engine"]
 OUTPUTS = ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json", "audit.json", "manifest.json")
-WAIVED_STATE = {
-    "graph": {"as_of": "2026-11-20", "pmo_type": "controlling"},
-    "nodes": [
-        {"id": "p", "type": "project", "name": "P", "phase": "planning", "status": "on_hold"},
-        {"id": "s", "type": "person", "name": "Sam", "role": "sponsor"},
-        {"id": "m", "type": "person", "name": "Kim", "role": "project_manager"},
-        {"id": "o", "type": "objective", "name": "Grow"},
-        {"id": "r", "type": "risk", "title": "Vendor", "probability": 2, "impact": 2, "status": "open"},
-    ],
-    "edges": [
-        {"source": "s", "target": "p", "relation": "sponsors"},
-        {"source": "m", "target": "p", "relation": "manages"},
-        {"source": "p", "target": "o", "relation": "aligns_with"},
-        {"source": "p", "target": "r", "relation": "contains"},
-    ],
-}
 
 
 @pytest.fixture(scope="module")
