@@ -206,6 +206,13 @@ def _row_text(d: dict) -> str:
     return " ".join(parts).lower()
 
 
+def _project_name(d: dict) -> str:
+    """How the project filter names a decision's project: its id (or its file's name for
+    subjects outside projects) and its file."""
+    label = d["project"] or f"{Path(d['file']).name} (outside projects)"
+    return f"{label} ({d['file']})"
+
+
 def test_the_report_in_headless_chromium(browser, paged, decisions, tmp_path):
     # expect() polls from Python: a polled page function would need eval, which the report's CSP forbids
     expect = pytest.importorskip("playwright.sync_api").expect
@@ -289,11 +296,24 @@ def test_the_report_in_headless_chromium(browser, paged, decisions, tmp_path):
     page.click("button.tile.o-escalation")
     assert _all_rows(page) == [i for i, d in enumerate(decisions) if d["outcome"] == "escalation"]
 
-    # The project filter, then a project link opens that project's page, and only that one.
+    # The project filter is a box to type in: every project of every file is a suggestion, a
+    # suggestion keeps that project's decisions, other text every project whose name
+    # contains it (case aside). Then a project link opens that project's page, and only that one.
     mine = [d for d in decisions if d["project"] == "x3-p0"]
     page.click("#f-reset")
-    page.select_option("#f-project", "project-x3-p0")
+    suggestions = page.locator("#f-project-list option").evaluate_all("options => options.map(o => o.value)")
+    assert sorted(suggestions) == sorted({_project_name(d) for d in decisions})
+    page.fill("#f-project", _project_name(mine[0]))
+    expect(page.locator("#d-shown")).to_have_text(str(len(mine)))
     assert _all_rows(page) == [i for i, d in enumerate(decisions) if d["project"] == "x3-p0"]
+    for typed, some in (("X3-", True), ("outside projects", True), (".json)", False)):
+        page.fill("#f-project", typed)
+        expected = [i for i, d in enumerate(decisions) if typed.lower() in _project_name(d).lower()]
+        assert expected and (len(expected) < len(decisions)) == some, typed
+        expect(page.locator("#d-shown")).to_have_text(str(len(expected)))
+        assert _all_rows(page) == expected, typed
+    page.fill("#f-project", _project_name(mine[0]))
+    expect(page.locator("#d-shown")).to_have_text(str(len(mine)))
     assert page.is_hidden("#selected-project")
     page.locator('#decision-table a[href="#project-x3-p0"]').first.click()
     expect(page).to_have_url(re.compile("#project-x3-p0$"))

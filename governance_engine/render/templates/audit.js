@@ -157,7 +157,7 @@
   }
 
   var decisionPager = new Pager("d", $("decision-table"), decisionRow);
-  var outcomeSelect = $("f-outcome"), pmoSelect = $("f-pmo"), ruleSelect = $("f-rule"), projectSelect = $("f-project");
+  var outcomeSelect = $("f-outcome"), pmoSelect = $("f-pmo"), ruleSelect = $("f-rule"), projectBox = $("f-project");
   var search = $("f-text");
 
   function indexOf(list, value, at) {
@@ -168,7 +168,7 @@
   function filter() {
     var outcome = outcomeSelect.value ? indexOf(outcomes, outcomeSelect.value, 0) : -1;
     var pmo = pmoSelect.value ? indexOf(data.pmo_types, pmoSelect.value) : -1;
-    var project = projectSelect.value ? projectByAnchor[projectSelect.value] : -1;
+    var wanted = projectsWanted();
     var rule = null;
     if (ruleSelect.value) {
       rule = rules.map(function (r) { return r[0] === ruleSelect.value; });
@@ -178,7 +178,7 @@
     var matches = [];
     for (var i = 0; i < rows.length; i += 1) {
       var d = rows[i];
-      if ((outcome < 0 || d[0] === outcome) && (pmo < 0 || d[3] === pmo) && (project < 0 || d[2] === project) &&
+      if ((outcome < 0 || d[0] === outcome) && (pmo < 0 || d[3] === pmo) && (wanted === null || wanted[d[2]]) &&
           (rule === null || rule[d[1]]) && (!needle || texts[i].indexOf(needle) !== -1)) {
         matches.push(i);
       }
@@ -192,23 +192,42 @@
     pending[box] = window.setTimeout(apply, rows.length > 20000 ? 120 : 0);
   }
 
-  // The project choices, added once the first page of rows is drawn: thousands of options
-  // are the slowest part of opening a large report (the select's width is fixed in the style
-  // sheet, so that they do not have to be measured).
+  // The project filter is a box to type in, not a list to scroll through thousands of: a
+  // choice from its suggestions (a project and its file) keeps that project's decisions,
+  // other text every project whose id or file contains it.
+  var projectNames = projects.map(function (p) { return p[P_LABEL] + " (" + p[P_FILE] + ")"; });
+  var projectNamesLower = projectNames.map(function (name) { return name.toLowerCase(); });
+  var projectByName = Object.create(null);
+  projectNames.forEach(function (name, i) { projectByName[name] = i; });
+
+  function projectsWanted() {  // by project index, or null for every project
+    var text = projectBox.value.trim();
+    if (!text) { return null; }
+    var exact = projectByName[text];
+    if (exact !== undefined) {
+      return projects.map(function (p, i) { return i === exact; });
+    }
+    var needle = text.toLowerCase();
+    return projectNamesLower.map(function (name) { return name.indexOf(needle) !== -1; });
+  }
+
+  // The project suggestions, added once the first page of rows is drawn: thousands of
+  // options are the slowest part of opening a large report.
   function addProjectOptions() {
     var options = document.createDocumentFragment();
-    projects.forEach(function (p) {
-      var option = el("option", "", p[P_LABEL]);
-      option.value = p[P_ANCHOR];
+    projectNames.forEach(function (name) {
+      var option = el("option");
+      option.value = name;
       options.appendChild(option);
     });
-    projectSelect.appendChild(options);
+    $("f-project-list").appendChild(options);
     document.documentElement.dataset.ready = "true";
     if (window.performance && performance.mark) { performance.mark("audit-ready"); }
   }
 
-  [outcomeSelect, pmoSelect, ruleSelect, projectSelect].forEach(function (s) { s.addEventListener("change", filter); });
+  [outcomeSelect, pmoSelect, ruleSelect].forEach(function (s) { s.addEventListener("change", filter); });
   search.addEventListener("input", function () { later("decisions", filter); });
+  projectBox.addEventListener("input", function () { later("project filter", filter); });
   $("filters").addEventListener("reset", function () { window.setTimeout(filter, 0); });
   $("filters").addEventListener("submit", function (e) { e.preventDefault(); });
 
