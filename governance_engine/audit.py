@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from . import __version__
+from .atomic import replacing, write_text
 from .decide.waivers import WaiverSpec, load_waivers
 from .engine import Engine, pack_ref
 from .errors import GovernanceError, Location, StateError, UsageError
@@ -58,12 +59,22 @@ CSV_COLUMNS = (
     "message",
     "action_owner",
     "action_due",
+    "waiver_approved_by",
+    "waiver_expires",
 )
 
 
-def discover(paths: list[str]) -> list[Path]:
-    """Files, folders (searched recursively for state files) and globs, sorted, each once."""
-    found: set[Path] = set()
+def discover(paths: list[str], skip: Path | None = None) -> list[Path]:
+    """Files, folders (searched recursively for state files) and globs, sorted, each file
+    once however many ways it is reached (links, overlapping paths). Files under `skip`
+    (the audit's own output folder) are left out unless named one by one. A link that
+    leads nowhere stays in, to be recorded as an input that could not be read."""
+    skipped = os.path.realpath(skip) if skip is not None else None
+
+    def outside(path: Path) -> bool:
+        return skipped is None or not os.path.realpath(path).startswith(skipped + os.sep)
+
+    found: dict[str, Path] = {}  # by real path: the first way a file is reached, in sorted order
     for given in paths:
         matches = (
             [Path(m) for m in sorted(glob.glob(given, recursive=True))] if glob.has_magic(given) else [Path(given)]
@@ -72,12 +83,34 @@ def discover(paths: list[str]) -> list[Path]:
             raise UsageError(f"no files match {given!r}")
         for path in matches:
             if path.is_dir():
-                found.update(p for p in path.rglob("*") if p.suffix in STATE_SUFFIXES and p.is_file())
-            elif path.exists():
-                found.add(path)
+                chosen = sorted(p for p in path.rglob("*") if p.suffix in STATE_SUFFIXES and _a_file(p) and outside(p))
+            elif path.exists() or path.is_symlink():
+                chosen = [path] if path == Path(given) or outside(path) else []
             else:
                 raise UsageError(f"no such file or directory: {given}")
-    return sorted(found)
+            for file in chosen:
+                found.setdefault(os.path.realpath(file), file)
+    files = sorted(set(found.values()))
+    if not files:
+        raise UsageError(f"no state files ({', '.join(STATE_SUFFIXES)}) to audit in {', '.join(paths)}")
+    for file in files:
+        _check_name(file)
+    return files
+
+
+def _a_file(path: Path) -> bool:
+    """A regular file, or a link that leads nowhere (an input to record as unreadable)."""
+    return path.is_file() or (path.is_symlink() and not path.exists())
+
+
+def _check_name(path: Path) -> None:
+    """File names go into every output, all of them UTF-8 documents: a name that is not
+    text is refused before any work, with the name shown as its bytes."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise UsageError("the file name is not valid UTF-8: rename it to audit it", Location(file=shown)) from None
 
 
 @dataclass(frozen=True)
@@ -273,8 +306,50 @@ def _done_files(out: Path) -> set[str]:
         else:  # not written by this module; keep what is done, in order
             with open(decisions, encoding="utf-8") as log:
                 kept = [line for line in log if json.loads(line)["file"] in done]
-            _atomic_write(decisions, "".join(kept))
+            write_text(decisions, "".join(kept))
     return done
+
+
+RESUMED_SETTINGS = ("evaluator", "as_of", "pmo_type", "waivers", "packs")
+
+
+def _check_resumable(out: Path, header: dict[str, Any], files: list[str], done: set[str]) -> None:
+    """--resume finishes the run it finds: the same settings and packs (report.json, written
+    when that run started), and every input it finished still among the inputs."""
+    previous = out / "report.json"
+    if not previous.exists():
+        if done:
+            raise UsageError(
+                f"{out} has no report.json to tell which run to resume: run again without --resume",
+                Location(file=str(out)),
+            )
+        return
+    try:
+        earlier = json.loads(previous.read_text(encoding="utf-8"))
+        changed = [name for name in RESUMED_SETTINGS if earlier[name] != header[name]]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(
+            "cannot read the interrupted run's report.json: run again without --resume", Location(file=str(previous))
+        ) from None
+    if changed:
+        shown = "; ".join(
+            f"{name} was {json.dumps(earlier[name])}, now {json.dumps(header[name])}"
+            if name != "packs"
+            else "the packs (or their rules) differ"
+            for name in changed
+        )
+        raise UsageError(
+            f"--resume must finish the interrupted run with its own settings: {shown}; "
+            "give the same options, or run again without --resume",
+            Location(file=str(previous)),
+        )
+    gone = sorted(done - set(files))
+    if gone:
+        raise UsageError(
+            f"{len(gone)} inputs the interrupted run finished are no longer among the inputs "
+            f"(the first: {gone[0]}): give the same paths, or run again without --resume",
+            Location(file=str(out / "files.jsonl")),
+        )
 
 
 def _previous(out: Path, result: AuditResult) -> None:
@@ -373,17 +448,6 @@ def parallel_map(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write then rename: a reader sees the old file or the new one, never a torn one."""
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 class _Log:
     """An output file appended with one unbuffered write per input: a failed write (disk
     full) leaves nothing in a buffer to be written later, at most a torn last line."""
@@ -460,7 +524,20 @@ def _inheriting(inherited: tuple[AuditSettings, Engine, list[WaiverSpec] | None]
         _inherited = None
 
 
-OUTPUTS = ("files.jsonl", "decisions.jsonl", "decisions.csv", "report.json", "audit.json", "manifest.json")
+# Every file an audit writes: a new run into the same folder removes them all first, so that
+# none is left from an earlier run (the formats asked for are written again at the end).
+OUTPUTS = (
+    "files.jsonl",
+    "decisions.jsonl",
+    "decisions.csv",
+    "report.json",
+    "audit.json",
+    "manifest.json",
+    "report.junit.xml",
+    "report.md",
+    "audit.sarif",
+    "audit.html",
+)
 
 
 def run_audit(
@@ -477,16 +554,23 @@ def run_audit(
 ) -> AuditResult:
     """Evaluate every input into `out`. `report.json` is written first (partial), then after
     the run; if the run stops (Ctrl-C, a full disk) the files stay valid for `--resume`."""
-    files = [str(p) for p in discover(paths)]
-    out.mkdir(parents=True, exist_ok=True)
+    files = [str(p) for p in discover(paths, skip=out)]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the output folder: {error.strerror}", Location(file=str(out))) from None
     engine = Engine(list(settings.packs) if settings.packs else None, evaluator=settings.evaluator)
     waivers = load_waivers(settings.waivers) if settings.waivers else None  # refused before any work
     if not resume:
         for name in OUTPUTS:
             (out / name).unlink(missing_ok=True)
     done = _done_files(out) if resume else set()
-    if done and csv_output:
-        _rebuild_csv(out)
+    if resume:
+        _check_resumable(out, _report(engine, settings, AuditResult(), len(files)), files, done)
+        if csv_output:
+            _rebuild_csv(out)
+        else:  # a table of the earlier part alone would disagree with the finished run
+            (out / "decisions.csv").unlink(missing_ok=True)
     result = AuditResult()
     if done:
         _previous(out, result)
@@ -495,7 +579,7 @@ def run_audit(
     # them all again at the end), when this run writes every file and no audit.json
     document = _DocumentDigest() if not done and not json_output else None
     try:
-        _atomic_write(out / "report.json", _report_text(engine, settings, result, len(files)))
+        write_text(out / "report.json", _report_text(engine, settings, result, len(files)))
     except OSError as error:
         raise OutputError(f"cannot write: {error.strerror}", Location(file=str(out / "report.json"))) from None
     logs: list[_Log] = []
@@ -554,12 +638,15 @@ def _jsonl(document: dict[str, Any]) -> str:
 
 def _csv_row(file: str, decision: dict[str, Any]) -> list[str]:
     action = decision.get("action") or {}
+    waiver = decision.get("waiver") or {}
     return [
         file,
         *(decision[c] for c in CSV_COLUMNS[1:9]),
         decision["message"],
         action.get("owner") or "",
         action.get("due") or "",
+        waiver.get("approved_by") or "",
+        waiver.get("expires") or "",
     ]
 
 
@@ -572,17 +659,15 @@ def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
 def _rebuild_csv(out: Path) -> None:
     """decisions.csv again from decisions.jsonl (which `_done_files` left with only finished
     files), so that a resumed run has neither torn rows nor rows of files it runs again."""
-    target = out / "decisions.csv.tmp"
-    try:
-        with open(out / "decisions.jsonl", encoding="utf-8") as lines, open(target, "w", encoding="utf-8") as table:
-            table.write(_csv_text([CSV_COLUMNS]))
-            for line in lines:
-                decision = json.loads(line)
-                table.write(_csv_text([_csv_row(decision["file"], decision)]))
-        os.replace(target, out / "decisions.csv")
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    source = out / "decisions.jsonl"
+    with (
+        open(source if source.exists() else os.devnull, encoding="utf-8") as lines,
+        replacing(out / "decisions.csv") as table,
+    ):
+        table.write(_csv_text([CSV_COLUMNS]))
+        for line in lines:
+            decision = json.loads(line)
+            table.write(_csv_text([_csv_row(decision["file"], decision)]))
 
 
 def _finish(
@@ -601,7 +686,7 @@ def _finish(
     from .manifest import build_manifest
 
     header = _report(engine, settings, result, len(files))
-    _atomic_write(out / "report.json", json.dumps(header, indent=2) + "\n")
+    write_text(out / "report.json", json.dumps(header, indent=2) + "\n")
     if document is not None and not json_output:
         digest = document.digest.copy()
         digest.update(_document_end(header).encode("utf-8"))
@@ -619,7 +704,7 @@ def _finish(
             target.unlink(missing_ok=True)
             raise
     manifest = build_manifest(out, paths, settings, engine, "sha256:" + digest.hexdigest(), result.complete)
-    _atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def _iter_file_lines(out: Path) -> Iterator[tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]]:

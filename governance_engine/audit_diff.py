@@ -18,15 +18,23 @@ def _decisions(audit: Path) -> dict[Key, str]:
     if not path.is_file():
         raise UsageError(f"{audit} is not an audit output directory (no decisions.jsonl)", Location(file=str(audit)))
     found: dict[Key, str] = {}
+    source: dict[Key, str] = {}  # the file each decision came from
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             try:
                 decision = json.loads(line)
-                found[(decision.get("project") or decision["file"], decision["subject"], decision["rule_id"])] = (
-                    decision["outcome"]
-                )
-            except (ValueError, KeyError):
+                file = decision["file"]
+                key = (decision.get("project") or file, decision["subject"], decision["rule_id"])
+                outcome = decision["outcome"]
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise UsageError("not a decision line", Location(file=str(path), line=number)) from None
+            if source.setdefault(key, file) != file:
+                raise UsageError(
+                    f"project {key[0]!r} is in two inputs of this audit ({source[key]} and {file}): a diff "
+                    "compares audits that hold one snapshot of each project",
+                    Location(file=str(path), line=number),
+                )
+            found[key] = outcome
     return found
 
 

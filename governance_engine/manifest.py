@@ -17,7 +17,9 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import __version__
 from .errors import GovernanceError, Location, UsageError
@@ -141,15 +143,52 @@ def load_manifest(path: Path) -> dict[str, Any]:
         raise UsageError(f"the manifest is not valid JSON: {error}", where) from None
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
         raise UsageError(f"not an audit manifest (schema {SCHEMA})", where)
-    needed = ("paths", "packs", "inputs", "evaluator", "report_digest")
-    missing = [key for key in needed if key not in manifest]
-    if missing:
-        raise UsageError("the manifest lacks " + ", ".join(missing), where)
     try:
-        date.fromisoformat(manifest["as_of"]) if manifest.get("as_of") else None
-    except (TypeError, ValueError):
+        _ManifestDocument.model_validate(manifest)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        place = ".".join(str(part) for part in problem["loc"])
+        raise UsageError(f"the manifest's {place}: {problem['msg']}", where) from None
+    try:
+        date.fromisoformat(manifest["as_of"]) if manifest.get("as_of") is not None else None
+    except ValueError:
         raise UsageError(f"the manifest's as_of {manifest['as_of']!r} is not a date", where) from None
     return manifest
+
+
+class _Input(BaseModel):
+    file: str
+    digest: str | None
+
+
+class _PackEntry(BaseModel):
+    name: str
+    version: str
+    digest: str
+    rules: dict[str, str]
+
+
+class _Waivers(BaseModel):
+    file: str
+    digest: str | None
+
+
+class _ManifestDocument(BaseModel):
+    """What `verify` reads of a manifest, checked before it is used (other fields pass)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    engine_version: str | None = None
+    paths: list[str]
+    pack_refs: list[str] | None = None
+    packs: list[_PackEntry]
+    as_of: str | None = None
+    pmo_type: Literal["supportive", "controlling", "directive"] | None = None
+    evaluator: Literal["snapshot", "rete", "reference"]
+    waivers: _Waivers | None = None
+    inputs: list[_Input]
+    complete: bool = True
+    report_digest: str
 
 
 @dataclass

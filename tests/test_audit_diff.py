@@ -44,3 +44,14 @@ def test_a_month_later_one_risk_lost_its_owner(tmp_path: Path):
 def test_not_an_audit_directory_exits_2(tmp_path: Path):
     result = CliRunner().invoke(main, ["diff", str(tmp_path), str(tmp_path)])
     assert result.exit_code == 2 and "not an audit output directory" in result.output
+
+
+def test_an_audit_holding_two_snapshots_of_one_project_is_refused(tmp_path: Path):
+    """Keys are by project: two files with the same project would hide each other's changes."""
+    write_portfolio(tmp_path / "snap" / "2024-01", 1, seed=4, tasks=8, breaking_share=1.0)
+    write_portfolio(tmp_path / "snap" / "2024-02", 1, seed=4, tasks=8, breaking_share=1.0)
+    audit(tmp_path / "snap", tmp_path / "both")
+    audit(tmp_path / "snap" / "2024-02", tmp_path / "one")
+    result = CliRunner().invoke(main, ["diff", str(tmp_path / "both"), str(tmp_path / "one")])
+    assert result.exit_code == 2
+    assert "is in two inputs of this audit" in result.output and "decisions.jsonl:" in result.output

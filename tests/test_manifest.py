@@ -107,3 +107,13 @@ def test_an_unreadable_manifest_is_exit_2(tmp_path):
     assert other.exit_code == 2 and "not an audit manifest" in other.output
     missing = govern("audit", "--verify", str(tmp_path / "absent.json"))
     assert missing.exit_code == 2 and "cannot read the manifest" in missing.output
+
+
+def test_a_manifest_with_malformed_fields_is_exit_2(audited, tmp_path):
+    manifest = json.loads(audited.read_text())
+    for field, value in (("inputs", [{"path": "x.json"}]), ("evaluator", "fast"), ("as_of", 20260601)):
+        broken = tmp_path / f"{field}.json"
+        broken.write_text(json.dumps(manifest | {field: value}))
+        result = govern("audit", "--verify", str(broken))
+        assert result.exit_code == 2, (field, result.output)
+        assert f"the manifest's {field}" in result.output

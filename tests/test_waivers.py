@@ -3,6 +3,7 @@ ones are warnings; unmatched ones are reported; malformed files are located."""
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from datetime import date
@@ -132,3 +133,22 @@ def test_waivers_never_remove_a_decision(seed, picks: random.Random):
     before = {(d.rule_id, d.subject, d.outcome) for d in plain.decisions if d.outcome is not Outcome.approval}
     after = {(d.rule_id, d.subject, d.outcome) for d in waived.decisions if d.rule_id != "WAIVER"}
     assert before <= after  # approvals may only appear where a waived blocker held them
+
+
+def test_an_audit_shows_waivers_in_its_table_and_summary(tmp_path: Path):
+    """The CSV says who waived a decision and until when; the Markdown summary counts waived
+    decisions and leaves them out of the projects with most blocking decisions."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "state.json").write_text(json.dumps(STATE))
+    (tmp_path / "w.yaml").write_text(
+        "waivers:\n  - {rule: R1, subject: r, justification: accepted, approved_by: s, expires: 2026-12-31}\n"
+    )
+    out = tmp_path / "out"
+    args = ["audit", str(tmp_path / "in"), "--out", str(out), "--quiet", "--format", "csv", "--format", "md"]
+    assert CliRunner().invoke(main, args).exit_code == 1
+    assert "## Projects with the most blocking decisions (not waived)" in (out / "report.md").read_text()
+    assert CliRunner().invoke(main, [*args, "--waivers", str(tmp_path / "w.yaml")]).exit_code == 0
+    rows = list(csv.DictReader((out / "decisions.csv").open(encoding="utf-8")))
+    assert [(r["rule_id"], r["waiver_approved_by"], r["waiver_expires"]) for r in rows] == [("R1", "s", "2026-12-31")]
+    summary = (out / "report.md").read_text()
+    assert "1 of these decisions are waived" in summary and "most blocking decisions" not in summary

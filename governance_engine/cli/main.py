@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..audit import FAIL_ON_LEVELS, AuditSettings, run_audit
+from ..audit import FAIL_ON_LEVELS, AuditSettings, OutputError, run_audit
 from ..audit import discover as discover_states
 from ..decide.waivers import load_waivers
 from ..engine import Engine
-from ..errors import UsageError
+from ..errors import Location, UsageError
 from ..evaluate.coverage import Coverage
 from ..generate import write_portfolio
 from ..language.lint import lint
@@ -236,7 +236,7 @@ def audit(
     if not paths:
         raise UsageError("give the state files to audit (files, folders, globs), or --verify MANIFEST")
     settings = AuditSettings(tuple(packs) or None, evaluator, pmo_type, as_of, waivers)
-    total = len(discover_states(list(paths)))
+    total = len(discover_states(list(paths), skip=out))
     show = not quiet and sys.stderr.isatty()
     with click.progressbar(length=total, label="evaluating", file=sys.stderr if show else open(os.devnull, "w")) as bar:
         try:
@@ -254,25 +254,36 @@ def audit(
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: partial report in {out}; finish with --resume", err=True)
             sys.exit(130)
-    from ..render.audit_formats import write_junit, write_markdown
-
-    if "junit" in formats:
-        write_junit(out)
-    if "md" in formats:
-        write_markdown(out)
-    if "sarif" in formats:
-        from ..render.sarif import write_sarif
-
-        write_sarif(out, tuple(packs) or None)
-    if "html" in formats:
-        from ..render.html import write_html
-
-        write_html(out)
+    _write_formats(out, formats, tuple(packs) or None)
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.items() if n) or "no decisions"
     click.echo(f"{result.files} files, {len(result.failed)} failed: {counts} -> {out}")
     for failure in result.failed[:20]:
         click.echo(f"  failed: {failure['error']}", err=True)
     sys.exit(result.exit_code(fail_on))
+
+
+def _write_formats(out: Path, formats: tuple[str, ...], packs: tuple[str, ...] | None) -> None:
+    """The extra outputs asked for, each written whole or not at all; a write that fails is
+    an OutputError (exit 2), never taken for blocking decisions."""
+    from ..render.audit_formats import write_junit, write_markdown
+    from ..render.html import write_html
+    from ..render.sarif import write_sarif
+
+    writers = {
+        "junit": ("report.junit.xml", write_junit),
+        "md": ("report.md", write_markdown),
+        "sarif": ("audit.sarif", lambda folder: write_sarif(folder, packs)),
+        "html": ("audit.html", write_html),
+    }
+    for fmt, (name, write) in writers.items():
+        if fmt in formats:
+            try:
+                write(out)
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write: {error.strerror or error}; the audit itself is complete in {out}",
+                    Location(file=str(out / name)),
+                ) from None
 
 
 @main.command("lint")

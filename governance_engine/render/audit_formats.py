@@ -13,6 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape as _escape
 from xml.sax.saxutils import quoteattr as _quoteattr
 
+from ..atomic import write_text
 from ..outcomes import BLOCKING, Outcome
 
 BLOCKING_VALUES = {o.value for o in BLOCKING}
@@ -78,7 +79,7 @@ def write_junit(out: Path) -> Path:
         body.extend(cases)
         body.append("  </testsuite>")
     header = f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="govern audit" tests="{tests}" failures="{failures}" errors="{errors}">'
-    path.write_text("\n".join([header, *body, "</testsuites>"]) + "\n", encoding="utf-8")
+    write_text(path, "\n".join([header, *body, "</testsuites>"]) + "\n")
     return path
 
 
@@ -91,7 +92,7 @@ def write_markdown(out: Path) -> Path:
         for d in decisions:
             by_type[(d["pmo_type"], d["outcome"])] += 1
             by_rule[(d["rule_id"], d["outcome"])] += 1
-            if d["outcome"] in BLOCKING_VALUES and d.get("project"):
+            if d["outcome"] in BLOCKING_VALUES and d.get("project") and not d.get("waiver"):
                 projects[d["project"]] += 1
     outcomes = [o.value for o in Outcome]
     lines = [
@@ -108,6 +109,8 @@ def write_markdown(out: Path) -> Path:
     for pmo_type in sorted({t for t, _ in by_type}):
         lines.append(f"| {pmo_type} | " + " | ".join(str(by_type[(pmo_type, o)]) for o in outcomes) + " |")
     lines.append("| **all** | " + " | ".join(str(report["summary"].get(o, 0)) for o in outcomes) + " |")
+    if report["summary"].get("waived"):
+        lines += ["", f"{report['summary']['waived']} of these decisions are waived: counted above, blocking nothing."]
     lines += [
         "",
         "## Decisions per rule",
@@ -118,7 +121,13 @@ def write_markdown(out: Path) -> Path:
     for rule_id in sorted({r for r, _ in by_rule}):
         lines.append(f"| {rule_id} | " + " | ".join(str(by_rule[(rule_id, o)]) for o in outcomes) + " |")
     if projects:
-        lines += ["", "## Projects with the most blocking decisions", "", "| project | blocking |", "|---|---|"]
+        lines += [
+            "",
+            "## Projects with the most blocking decisions (not waived)",
+            "",
+            "| project | blocking |",
+            "|---|---|",
+        ]
         lines += [
             f"| {project} | {count} |" for project, count in sorted(projects.items(), key=lambda x: (-x[1], x[0]))[:20]
         ]
@@ -127,5 +136,5 @@ def write_markdown(out: Path) -> Path:
             f"- `{f['file']}`: {f['error']}" for f in report["failed"]
         ]
     path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(path, "\n".join(lines) + "\n")
     return path

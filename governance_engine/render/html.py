@@ -33,6 +33,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..atomic import replacing
 from ..outcomes import BLOCKING, Outcome, PmoType
 from .audit_formats import _by_file
 
@@ -325,7 +326,7 @@ def write_html(out: Path, *, page_size: int = PAGE_SIZE) -> Path:
         script=Markup(script),
         style=Markup(style),
     )
-    with open(path, "w", encoding="utf-8", newline="\n") as page:
+    with replacing(path, newline="\n") as page:
         batch: list[str] = []
         for chunk in chunks:
             batch.append(chunk)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
+from ..atomic import replacing
 from ..errors import Location, UsageError
 from ..language.packs import Pack, load_pack
 from ..language.unparse import unparse
@@ -253,7 +254,7 @@ def write_sarif(out: Path, packs: Sequence[str | Path] | None = None) -> Path:
     middle, tail = rest.split('"\\u0000invocations"')
     failed: list[dict[str, str]] = []
     path = out / "audit.sarif"
-    with open(path, "w", encoding="utf-8") as sarif:
+    with replacing(path) as sarif:
         sarif.write(head + "[")
         first = True
         for entry, decisions in _by_file(out):
