@@ -4,16 +4,17 @@ removed) and returns the decisions that appeared, changed or disappeared."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .decide.decisions import Assignment, decide
 from .engine import SCHEDULE_ATTRIBUTES, finalize
-from .errors import Location, StateError
+from .errors import Location, StateError, UsageError
 from .evaluate.rete import ReteSession
 from .outcomes import PmoType
 from .report.model import Decision
@@ -75,15 +76,13 @@ class Session:
         }
         self.index = self._index(self.document)
         self.as_of = as_of or self.index.as_of or date.today()
-        self.sessions: dict[str, ReteSession] = {
-            p.name: engine.rete_evaluator(p).session(self.as_of) for p in engine.packs
-        }
+        self.sessions: dict[str, ReteSession] = {}
         self.assignments: dict[str, Assignment] = {}
         self._decisions: list[Decision] = []
         self._rule_decisions: list[Decision] = []  # before roll-ups, which are redone on every change
         if engine.needs_schedule:
             self.index.enrich_schedule()
-        self._refresh(self._assign(self.index), set(), full=True, touched=set())
+        self._start()
 
     def decisions(self) -> list[Decision]:
         return list(self._decisions)
@@ -92,23 +91,34 @@ class Session:
         touched: set[str] = set()
         # changes replace node and edge dicts, never mutate them: shallow copies suffice
         document = dict(self.document, nodes=list(self.document["nodes"]), edges=list(self.document["edges"]))
-        for change in changes:
-            change = change if isinstance(change, Change) else Change.model_validate(change)
-            touched |= _apply(document, change)
+        for number, change in enumerate(changes, start=1):
+            touched |= _apply(document, _change(change, number))
+        checked = self._checked
         index = self._index(document)
-        assignments = self._assign(index)  # raises on a state that cannot be judged, before any change
-        if self.engine.needs_schedule:  # a change to one task can move the float of many
-            index.enrich_schedule()
-            touched |= {
-                node.id
-                for kind in ("task", "milestone", "project")
-                for node in index.of_type(kind)
-                if node.id not in self.index.nodes or _schedule_of(node) != _schedule_of(self.index.nodes[node.id])
-            }
-        self.index, self.document = index, document
-        affected = touched | {s for session in self.sessions.values() for s in session.readers(touched)}
+        try:
+            assignments = self._assign(index)  # raises on a state that cannot be judged, before any change
+            if self.engine.needs_schedule:  # a change to one task can move the float of many
+                index.enrich_schedule()
+                touched |= {
+                    node.id
+                    for kind in ("task", "milestone", "project")
+                    for node in index.of_type(kind)
+                    if node.id not in self.index.nodes or _schedule_of(node) != _schedule_of(self.index.nodes[node.id])
+                }
+        except BaseException:
+            self._checked = checked
+            raise
         before = {_key(d): d for d in self._decisions}
-        self._refresh(assignments, affected, full=False, touched=touched)
+        kept = (self.index, self.document, checked, self.assignments, self._decisions, self._rule_decisions)
+        previous = self.index
+        self.index, self.document = index, document
+        try:
+            affected = touched | {s for session in self.sessions.values() for s in session.readers(touched)}
+            self._refresh(assignments, affected, full=False, touched=touched, previous=previous)
+        except BaseException:  # the Rete sessions may hold part of the change: start them again
+            self.index, self.document, self._checked, self.assignments, self._decisions, self._rule_decisions = kept
+            self._restart()
+            raise
         after = {_key(d): d for d in self._decisions}
         return DecisionDelta(
             appeared=[after[k] for k in sorted(after.keys() - before.keys())],
@@ -119,6 +129,18 @@ class Session:
     def close(self) -> None:
         for session in self.sessions.values():
             session.close()
+
+    def _start(self) -> None:
+        """Rete sessions for the current state, every subject asserted, decisions decided."""
+        self.sessions = {p.name: self.engine.rete_evaluator(p).session(self.as_of) for p in self.engine.packs}
+        self.assignments, self._decisions, self._rule_decisions = {}, [], []
+        self._refresh(self._assign(self.index), set(), full=True, touched=set(), previous=self.index)
+
+    def _restart(self) -> None:
+        """After a change that failed half-way: the state as it was before it."""
+        with contextlib.suppress(Exception):
+            self.close()
+        self._start()
 
     def _index(self, document: dict[str, Any]) -> StateIndex:
         """The document as a StateIndex, validating only the items not seen before; the
@@ -144,8 +166,15 @@ class Session:
         return self.engine.assign(index, self.pmo_type)
 
     def _refresh(
-        self, assignments: dict[str, Assignment], affected: set[str], *, full: bool, touched: set[str]
+        self,
+        assignments: dict[str, Assignment],
+        affected: set[str],
+        *,
+        full: bool,
+        touched: set[str],
+        previous: StateIndex,
     ) -> None:
+        """`previous`: the state before the change (where a touched node was)."""
         index = self.index
         moved = {
             s
@@ -168,10 +197,14 @@ class Session:
             projects = {
                 p
                 for t in touched
-                if (p := index.project_of(t) or (self.index.project_of(t) if t in self.index.nodes else None))
+                if (p := index.project_of(t) or (previous.project_of(t) if t in previous.nodes else None))
             }
             redo = candidates | {s for s in assignments if index.project_of(s) in projects}
             redo |= {d.subject for d in self._decisions if d.action is not None and d.action.owner in touched}
+            if any(_may_own(graph, t) for t in touched for graph in (index, previous)):
+                # an owner can be found far from the subject (a PMO lead anywhere, the person an
+                # `owner` attribute names, a program's manager): redo every decision with one
+                redo |= {d.subject for d in self._rule_decisions if d.action is not None}
         kept = [d for d in self._rule_decisions if d.subject not in redo and d.subject in assignments]
         fresh = decide(
             index,
@@ -191,8 +224,32 @@ def _schedule_of(node) -> tuple:
     return tuple(node.attrs.get(name) for name in SCHEDULE_ATTRIBUTES)
 
 
-def _pack(assignment: Assignment | None) -> tuple[str, str] | None:
-    return None if assignment is None else (assignment.pack.name, assignment.pmo_type.value)
+def _pack(assignment: Assignment | None) -> tuple[str, str, str | None] | None:
+    """What a subject's decisions depend on in its assignment: the pack, the PMO type and
+    the project (which each decision names)."""
+    return None if assignment is None else (assignment.pack.name, assignment.pmo_type.value, assignment.project)
+
+
+OWNER_SOURCES = frozenset({"person", "program", "portfolio"})
+
+
+def _may_own(index: StateIndex, node_id: str) -> bool:
+    """Whether a node can be where an action's owner is found: a person, or a program or
+    portfolio whose manager or sponsor owns what lies outside projects."""
+    node = index.nodes.get(node_id)
+    return node is not None and node.type in OWNER_SOURCES
+
+
+def _change(change: Change | dict[str, Any], number: int) -> Change:
+    """A change as given, checked: a malformed one is a UsageError naming it."""
+    if isinstance(change, Change):
+        return change
+    try:
+        return Change.model_validate(change)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        place = ".".join(str(part) for part in problem["loc"]) or "the change"
+        raise UsageError(f"change {number}: {place}: {problem['msg']}", Location(file="<session>")) from None
 
 
 def _apply(document: dict[str, Any], change: Change) -> set[str]:
@@ -201,8 +258,8 @@ def _apply(document: dict[str, Any], change: Change) -> set[str]:
     edges: list[dict[str, Any]] = document["edges"]
     where = Location(file="<session>")
     if change.op in ("add_node", "update_node", "remove_node"):
-        if not change.node or "id" not in change.node:
-            raise StateError(f"{change.op} needs a node with an id", where)
+        if not change.node or not isinstance(change.node.get("id"), str):
+            raise StateError(f"{change.op} needs a node with an id (a text)", where)
         node_id = change.node["id"]
         position = next((i for i, n in enumerate(nodes) if n.get("id") == node_id), None)
         if change.op == "add_node":
@@ -225,8 +282,8 @@ def _apply(document: dict[str, Any], change: Change) -> set[str]:
         del nodes[position]
         document["edges"] = [e for e in edges if node_id not in (e["source"], e["target"])]
         return {node_id} | linked
-    if not change.edge or not {"source", "target", "relation"} <= change.edge.keys():
-        raise StateError(f"{change.op} needs an edge with source, target and relation", where)
+    if not change.edge or not all(isinstance(change.edge.get(k), str) for k in ("source", "target", "relation")):
+        raise StateError(f"{change.op} needs an edge with source, target and relation (each a text)", where)
     ends = {change.edge["source"], change.edge["target"]}
     if change.op == "add_edge":
         edges.append(dict(change.edge))

@@ -3,11 +3,15 @@ re-evaluation of the changed state, and the delta it reports is exactly the diff
 
 from __future__ import annotations
 
+import copy
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance_engine import Engine, Outcome, StateError
+from governance_engine.errors import UsageError
 from governance_engine.generate import generate_portfolio
 
 EXAMPLES = 120
@@ -156,3 +160,129 @@ def test_an_invalid_change_is_refused_and_leaves_the_session_as_it_was(engine):
     assert session.decisions() == before
     assert session.apply({"op": "update_node", "node": {"id": risk["id"]}}).empty
     session.close()
+
+
+def _agrees(engine: Engine, session) -> bool:
+    """The session's decisions are those of a full evaluation of its document."""
+    full = engine.evaluate(copy.deepcopy(session.document), pmo_type=session.pmo_type, as_of=session.as_of)
+    return session.decisions() == full.decisions
+
+
+def _in_a_program(seed: int) -> dict:
+    """Two generated projects under program `prg` (sponsored by `boss`), governed by a
+    directive PMO through portfolio `pf`."""
+    first, second = generate_portfolio(2, seed=seed, tasks=8, breaking_share=0.8)
+    document = copy.deepcopy(first)
+    document["nodes"] += copy.deepcopy(second["nodes"]) + [
+        {"id": "prg", "type": "program", "name": "Prog", "status": "active"},
+        {"id": "pf", "type": "portfolio", "name": "PF"},
+        {"id": "boss", "type": "person", "name": "Boss"},
+        {"id": "epmo", "type": "pmo", "name": "EPMO", "pmo_type": "directive"},
+    ]
+    projects = [n["id"] for n in document["nodes"] if n["type"] == "project"]
+    document["edges"] += copy.deepcopy(second["edges"]) + [
+        {"source": "prg", "target": projects[0], "relation": "contains"},
+        {"source": "prg", "target": projects[1], "relation": "contains"},
+        {"source": "pf", "target": "prg", "relation": "contains"},
+        {"source": "boss", "target": "prg", "relation": "sponsors"},
+        {"source": "epmo", "target": "pf", "relation": "governs"},
+    ]
+    return document
+
+
+def test_owners_found_far_from_the_subject_follow_changes(engine):
+    """An action's owner can be a PMO lead anywhere, the person a subject's `owner` names, or
+    the manager of the program holding a subject outside projects: adding them re-decides."""
+    document = generate_portfolio(1, seed=0, tasks=15, breaking_share=0.8)[0]
+    project = next(n["id"] for n in document["nodes"] if n["type"] == "project")
+    managed = next(e for e in document["edges"] if e["relation"] == "manages")
+    session = engine.session(document)
+    session.apply({"op": "remove_edge", "edge": {k: managed[k] for k in ("source", "target", "relation")}})
+    session.apply({"op": "add_node", "node": {"id": "lead", "type": "person", "name": "Lea", "role": "pmo_lead"}})
+    assert _agrees(engine, session)
+    assert any(d.action and d.action.owner == "lead" for d in session.decisions())
+    risk = {"type": "risk", "title": "New", "probability": 5, "impact": 5, "status": "open", "review_due": "2026-12-01"}
+    session.apply(
+        {"op": "add_node", "node": {"id": "r-new", **risk, "owner": "p-new"}},
+        {"op": "add_edge", "edge": {"source": project, "target": "r-new", "relation": "contains"}},
+    )
+    session.apply({"op": "add_node", "node": {"id": "p-new", "type": "person", "name": "Pat New"}})
+    assert _agrees(engine, session)
+    assert any(d.subject == "r-new" and d.action and d.action.owner == "p-new" for d in session.decisions())
+
+    program = engine.session(_in_a_program(3))
+    program.apply(
+        {"op": "add_node", "node": {"id": "r-prg", **risk}},
+        {"op": "add_edge", "edge": {"source": "prg", "target": "r-prg", "relation": "contains"}},
+    )
+    program.apply({"op": "add_edge", "edge": {"source": "boss", "target": "prg", "relation": "manages"}})
+    assert _agrees(engine, program)
+    assert any(d.subject == "r-prg" and d.action and d.action.owner == "boss" for d in program.decisions())
+
+
+def test_a_subject_that_leaves_its_project_is_decided_again(engine):
+    document = generate_portfolio(1, seed=4, tasks=15, breaking_share=0.8)[0]
+    session = engine.session(document, pmo_type="directive")
+    session.apply(
+        {"op": "add_node", "node": {"id": "ws", "type": "workstream"}},
+        {"op": "add_edge", "edge": {"source": "x0-p0", "target": "ws", "relation": "contains"}},
+        {"op": "remove_edge", "edge": {"source": "x0-p0", "target": "x0-r0", "relation": "contains"}},
+        {"op": "add_edge", "edge": {"source": "ws", "target": "x0-r0", "relation": "contains"}},
+    )
+    assert {d.project for d in session.decisions() if d.subject == "x0-r0"} == {"x0-p0"}
+    session.apply({"op": "remove_edge", "edge": {"source": "x0-p0", "target": "ws", "relation": "contains"}})
+    assert _agrees(engine, session)
+    assert {d.project for d in session.decisions() if d.subject == "x0-r0"} == {None}
+
+
+def test_figures_python_writes_with_a_bare_exponent_reach_the_rete(engine):
+    """A CPI of 2e-05: durable-rules' parser refused it, and the session was left half-changed."""
+    document = generate_portfolio(1, seed=1, tasks=15, breaking_share=0.8)[0]
+    project = next(n["id"] for n in document["nodes"] if n["type"] == "project")
+    session = engine.session(document)
+    update = {"id": project, "phase": "execution", "earned_value": 10, "actual_cost": 500000}
+    session.apply({"op": "update_node", "node": update})
+    assert _agrees(engine, session)
+    session.apply({"op": "update_node", "node": {"id": project, "earned_value": 100000, "actual_cost": 100000}})
+    assert _agrees(engine, session)
+
+
+def test_a_change_that_fails_half_way_leaves_the_session_as_it_was(engine, monkeypatch):
+    from governance_engine.evaluate import rete
+
+    document = generate_portfolio(1, seed=2, tasks=15, breaking_share=0.8)[0]
+    project = next(n["id"] for n in document["nodes"] if n["type"] == "project")
+    session = engine.session(document)
+    before, kept = session.decisions(), copy.deepcopy(session.document)
+    original = rete.ReteSession.update
+    failures = []
+
+    def fails_once_half_way(self, index, subjects, present=None):
+        if failures:
+            return original(self, index, subjects, present)
+        failures.append(subjects)
+        original(self, index, set(sorted(subjects)[: len(subjects) // 2]), present)
+        raise MemoryError("out of memory half-way")
+
+    monkeypatch.setattr(rete.ReteSession, "update", fails_once_half_way)
+    with pytest.raises(MemoryError):
+        session.apply({"op": "update_node", "node": {"id": project, "phase": "closing", "actual_cost": 1}})
+    assert failures and session.document == kept and session.decisions() == before
+    session.apply({"op": "update_node", "node": {"id": project, "actual_cost": 2_000_000}})
+    assert _agrees(engine, session)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "words"),
+    [
+        ({"op": "rename_node", "node": {"id": "x0-p0"}}, UsageError, "change 1: op"),
+        ({"op": "add_node", "node": {"id": ["a"], "type": "risk"}}, StateError, "an id (a text)"),
+        ({"op": "add_edge", "edge": {"source": ["a"], "target": "b", "relation": "owns"}}, StateError, "each a text"),
+    ],
+)
+def test_a_malformed_change_is_the_engines_own_error(engine, change, error, words):
+    session = engine.session(generate_portfolio(1, seed=0, tasks=8, breaking_share=0.8)[0])
+    before = session.decisions()
+    with pytest.raises(error, match=re.escape(words)):
+        session.apply(change)
+    assert session.decisions() == before

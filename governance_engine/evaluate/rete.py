@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
+import struct
 import threading
 from datetime import date
 from typing import Any, cast
@@ -63,7 +65,7 @@ def encode(value: Any) -> tuple[str, Any] | None:
     if value is True or value is False:
         return "b", value
     if v.is_number(value):
-        return "n", float(value)
+        return "n", number_key(value)
     if isinstance(value, str):
         return "s", value
     if isinstance(value, date):
@@ -71,6 +73,20 @@ def encode(value: Any) -> tuple[str, Any] | None:
     if isinstance(value, list):
         return "l", "\x1f".join(sorted(map(repr, value)))
     return "x", None
+
+
+def number_key(value: int | float) -> int:
+    """A number's place among all floats, as an integer that compares (<, ==) exactly as the
+    floats do. durable-rules compares 64-bit integers exactly, while its JSON parser refuses
+    floats as Python writes some of them (2e-05, 1e+16), so no float is ever sent to it.
+    Beyond the float range a number counts as infinite (the schema keeps inputs within
+    ±1e300; only arithmetic in a rule can go beyond)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf if value > 0 else -math.inf
+    bits = struct.unpack("<q", struct.pack("<d", number))[0]
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)  # -0.0 and 0.0 meet at 0
 
 
 def _combine(op: str, identity: dict, absorbing: dict, conditions: tuple[dict, ...]) -> dict:

@@ -45,23 +45,28 @@ ConstraintType = Literal[
 ISOWeekday = Annotated[int, Field(ge=1, le=7)]
 
 
+# The largest size of a number: beyond it an integer no longer converts to a float, which the
+# figures derived from it (a division) and the Rete's facts need.
+MAGNITUDE = 10**300
+
+
 @dataclass(frozen=True, slots=True)
 class _FiniteNumber:
-    """An int or a finite float (kept as given), optionally bounded; one error per field."""
+    """An int or a finite float (kept as given) within ±1e300, optionally bounded more
+    tightly; one error per field."""
 
     ge: int | None = None
     le: int | None = None
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        message = "Input should be a finite number"
-        if self.ge is not None and self.le is not None:
-            message += f" from {self.ge} to {self.le}"
-        elif self.ge is not None:
-            message += f" of at least {self.ge}"
+        ge = -MAGNITUDE if self.ge is None else self.ge
+        le = MAGNITUDE if self.le is None else self.le
+        shown = {-MAGNITUDE: "-1e300", MAGNITUDE: "1e300"}
+        message = f"Input should be a finite number from {shown.get(ge, ge)} to {shown.get(le, le)}"
         return core_schema.union_schema(
             [
-                core_schema.int_schema(ge=self.ge, le=self.le, strict=True),
-                core_schema.float_schema(ge=self.ge, le=self.le, strict=True, allow_inf_nan=False),
+                core_schema.int_schema(ge=ge, le=le, strict=True),
+                core_schema.float_schema(ge=ge, le=le, strict=True, allow_inf_nan=False),
             ],
             custom_error_type="number_expected",
             custom_error_message=message,

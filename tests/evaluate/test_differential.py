@@ -5,9 +5,10 @@ derived facts and rule windows included)."""
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from governance_engine.evaluate.reference import ReferenceEvaluator
-from governance_engine.evaluate.rete import ReteEvaluator
+from governance_engine.evaluate.rete import ReteEvaluator, number_key
 from governance_engine.evaluate.snapshot import SnapshotEvaluator
 from governance_engine.evaluate.values import UNKNOWN
 from governance_engine.state.load import state_from_dict
@@ -60,3 +61,42 @@ def test_rete_scope_is_settled_with_the_other_evaluators_semantics(tmp_path):
     }
     index = state_from_dict(state)
     assert outcomes(ReteEvaluator(pack), index) == outcomes(ReferenceEvaluator(pack), index) == set()
+
+
+@given(
+    a=st.floats(allow_nan=False) | st.integers(-(10**300), 10**300),
+    b=st.floats(allow_nan=False) | st.integers(-(10**300), 10**300),
+)
+def test_numbers_reach_the_rete_as_integers_in_the_order_of_floats(a, b):
+    """durable-rules' parser refuses floats as Python writes some of them (2e-05, 1e+16), so
+    numbers travel as integers keyed by their float: same order, same equality."""
+    x, y = float(a), float(b)
+    assert (number_key(a) < number_key(b)) == (x < y)
+    assert (number_key(a) == number_key(b)) == (x == y)
+
+
+def test_rete_reads_numbers_that_python_writes_with_a_bare_exponent(tmp_path):
+    """A threshold of 0.00001 in a rule and a CPI of 2e-05 in a state: the Rete evaluator
+    used to refuse the rule ('too complex') and to crash on the fact."""
+    from governance_engine.language.packs import load_pack
+
+    ruleset = tmp_path / "tiny.yaml"
+    ruleset.write_text(
+        "ruleset: tiny\nversion: '1'\nrules:\n"
+        "  - id: T1\n    title: below\n    applies_to: project\n    condition: cpi < 0.00001\n    outcome: warning\n"
+        "  - id: T2\n    title: above\n    applies_to: project\n    condition: cpi > 0.00001\n    outcome: warning\n"
+        "  - id: T3\n    title: huge\n    applies_to: project\n    condition: budget >= 1e16\n    outcome: warning\n",
+        encoding="utf-8",
+    )
+    pack = load_pack(ruleset)
+    state = {
+        "graph": {"as_of": "2026-01-01"},
+        "nodes": [
+            {"id": "P1", "type": "project", "earned_value": 10, "actual_cost": 500000, "budget": 1e16},
+            {"id": "P2", "type": "project", "earned_value": 1, "actual_cost": 200000, "budget": 9999999999999998},
+        ],
+        "edges": [],
+    }
+    index = state_from_dict(state)
+    expected = {("T2@1", "P1", "True"), ("T3@1", "P1", "True"), ("T1@1", "P2", "True")}
+    assert outcomes(ReteEvaluator(pack), index) == outcomes(ReferenceEvaluator(pack), index) == expected

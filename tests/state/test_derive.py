@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from governance_engine.errors import StateError
 from governance_engine.state import state_from_dict
 from governance_engine.state.derive import EVM_FIGURES
 
@@ -56,10 +57,18 @@ def test_missing_inputs_leave_figures_out_and_file_values_are_dropped() -> None:
 
 
 def test_huge_numbers_never_give_infinity() -> None:
-    attrs = _project(budget=1e308, planned_value=1e-300, earned_value=1e308, actual_cost=1e-300)
+    attrs = _project(budget=1e300, planned_value=1e-300, earned_value=1e300, actual_cost=1e-300)
     assert "cpi" not in attrs and "spi" not in attrs
-    attrs = _project(budget=10**400, planned_value=1, earned_value=10**400, actual_cost=1)
-    assert "cpi" not in attrs
+    attrs = _project(budget=10**300, planned_value=1, earned_value=10**300, actual_cost=1)
+    assert attrs["cpi"] == 1e300
+
+
+def test_numbers_beyond_1e300_are_refused_at_their_place() -> None:
+    """An integer of 400 digits does not convert to a float: every derived figure and the
+    Rete's facts need one, so the schema draws the line."""
+    for value in (10**400, -(10**301), 1e305):
+        with pytest.raises(StateError, match="budget.*finite number from -1e300 to 1e300"):
+            _project(budget=value)
 
 
 def test_risk_score() -> None:
