@@ -86,6 +86,7 @@ _HELPERS: dict[str, Any] = {
     "_NO_FACTS": {},  # read only: rules that read derived facts of a subject that has none
 }
 _BUILTINS = {
+    "OverflowError": OverflowError,
     "len": len,
     "type": type,
     "int": int,
@@ -339,7 +340,10 @@ class _RuleWriter:
             checks.append(f"{right} != 0")
         result = self.temp()
         with self.block(f"if {' and '.join(checks)}:" if checks else "if True:"):
-            self.line(f"{result} = {left} {op} {right}")
+            with self.block("try:"):
+                self.line(f"{result} = {left} {op} {right}")
+            with self.block("except OverflowError:"):  # an integer beyond the floats
+                self.line(f"{result} = _U")
             self.line(f"if type({result}) is float and not _isfinite({result}): {result} = _U")
         if checks:
             with self.block("else:"):
@@ -347,6 +351,11 @@ class _RuleWriter:
         return result
 
     def compare(self, op: str, a: ast.Expr, b: ast.Expr, at: _Place) -> str:
+        if op in ("in", "notin") and isinstance(b, ast.ListExpr) and not self.settled(b)[0]:
+            # element by element: a known element that matches settles `in`, whatever the others
+            item = self.value(a, at)
+            parts = [self.named(self.value(i, at)) for i in b.items]
+            return self.assign(f"_compare({op!r}, {item}, [{', '.join(parts)}])")
         left, right = self.value(a, at), self.value(b, at)
         slow = f"_compare({op!r}, {left}, {right})"
         if op in ("in", "notin"):

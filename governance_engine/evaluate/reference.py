@@ -77,6 +77,9 @@ def evaluate_expr(expr: ast.Expr, ctx: Context, node: Node, edge: Edge | None) -
             return v.UNKNOWN if any(r is v.UNKNOWN for r in results) else False
         case ast.Arith(op=op, left=a, right=b):
             return v.arith(op, evaluate_expr(a, ctx, node, edge), evaluate_expr(b, ctx, node, edge))
+        case ast.Compare(op=("in" | "notin") as op, left=a, right=ast.ListExpr(items=items)):
+            # element by element: a known element that matches settles `in`, whatever the others
+            return v.compare(op, evaluate_expr(a, ctx, node, edge), [evaluate_expr(i, ctx, node, edge) for i in items])
         case ast.Compare(op=op, left=a, right=b):
             return v.compare(op, evaluate_expr(a, ctx, node, edge), evaluate_expr(b, ctx, node, edge))
         case ast.IsNull(operand=o, negated=negated):

@@ -155,6 +155,9 @@ def compile_expression(expr: ast.Expr, derived_names: frozenset[str]) -> Compile
             values and all(isinstance(x, str) for x in values)
         ):
             return _text_membership(op == "in", sub(a), frozenset(values))
+        case ast.Compare(op=("in" | "notin") as op, left=a, right=ast.ListExpr(items=items)):
+            item, parts = sub(a), tuple(sub(i) for i in items)  # element by element, as the reference
+            return lambda ctx, node, edge: v.compare(op, item(ctx, node, edge), [p(ctx, node, edge) for p in parts])
         case ast.Compare(op=op, left=a, right=b):
             left, right = sub(a), sub(b)
             return lambda ctx, node, edge: v.compare(op, left(ctx, node, edge), right(ctx, node, edge))

@@ -139,20 +139,25 @@ def arith(op: str, a: Any, b: Any) -> Any:
     if a is UNKNOWN or b is UNKNOWN:
         return UNKNOWN
     if is_number(a) and is_number(b):
-        if op == "+":
-            result = a + b
-        elif op == "-":
-            result = a - b
-        elif op == "*":
-            result = a * b
-        elif b == 0:
+        try:
+            if op == "+":
+                result = a + b
+            elif op == "-":
+                result = a - b
+            elif op == "*":
+                result = a * b
+            elif b == 0:
+                return UNKNOWN
+            else:
+                result = a / b
+        except OverflowError:  # an integer beyond the floats met a float, or a quotient beyond them
             return UNKNOWN
-        else:
-            result = a / b
         return result if not isinstance(result, float) or math.isfinite(result) else UNKNOWN
     da, db = as_date(a), as_date(b)
     if op == "-" and isinstance(da, date) and isinstance(db, date):
         return (da - db).days
+    if op == "+" and is_number(a) and isinstance(db, date):  # N + date is date + N
+        return arith(op, db, a)
     if op in "+-" and isinstance(da, date) and is_number(b) and math.isfinite(b) and abs(b) < 3_000_000:
         try:
             return da + timedelta(days=b if op == "+" else -b)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ..errors import Location, RulesetError
 from ..outcomes import PMO_ORDER, Outcome, PmoType, strength
 from ..yaml_source import MarkedDocument, load_marked_yaml
-from .model import PackSpec, ParameterSpec, RulesetSpec
+from .model import PackSpec, ParameterSpec, RulesetSpec, RuleSpec
 from .rules import (
     Rule,
     SourceRule,
@@ -73,7 +73,8 @@ class _Layer:
     description: str
     modules: dict[str, tuple[RulesetSpec, MarkedDocument]]
     values: dict[str, Any]
-    outcome_overrides: dict[str, dict[PmoType, Outcome | None]]
+    outcome_overrides: dict[tuple[str, int], dict[PmoType, Outcome | None]]  # by rule id and version
+    override_places: dict[tuple[str, int], Location]  # where each override was set
     disabled: set[str]
     files: dict[str, bytes]
     lineage: tuple[str, ...]
@@ -210,37 +211,51 @@ def _load_layer(pack_dir: Path, chain: tuple[Path, ...]) -> _Layer:
             )
         values[name] = value
 
-    rule_specs = {r.id: r for spec, _ in modules.values() for r in spec.rules}
+    # every version of each rule id: an override or a disable applies to all of them, so each
+    # one must allow it (a child never loosens any version its parent has)
+    versions: dict[str, list[RuleSpec]] = {}
+    for spec, _ in modules.values():
+        for rule_spec in spec.rules:
+            versions.setdefault(rule_spec.id, []).append(rule_spec)
     overrides = dict(parent.outcome_overrides) if parent else {}
+    override_places = dict(parent.override_places) if parent else {}
     for rule_id, outcome_spec in manifest.outcomes.items():
         where = manifest_doc.locate(("outcomes", rule_id))
-        if rule_id not in rule_specs:
+        if rule_id not in versions:
             raise RulesetError(f"pack {manifest.pack}: outcome for unknown rule {rule_id!r}", where)
-        before = overrides.get(rule_id) or outcome_map(rule_specs[rule_id].outcome)
-        after = dict(before)
-        after.update(
+        change = (
             outcome_map(outcome_spec)
             if not isinstance(outcome_spec, dict)
             else {PmoType(t): (None if o == "none" else Outcome(o)) for t, o in outcome_spec.items()}
         )
-        if parent and not rule_specs[rule_id].relaxable:
-            for pmo_type in PMO_ORDER:
-                if not _outcome_not_weaker(before[pmo_type], after[pmo_type]):
-                    raise RulesetError(
-                        f"pack {manifest.pack} relaxes rule {rule_id} under {pmo_type}: "
-                        f"{parent.name} has {before[pmo_type] or 'none'}, {manifest.pack} sets {after[pmo_type] or 'none'}",
-                        where,
-                    )
-        overrides[rule_id] = after
+        several = len(versions[rule_id]) > 1
+        for version in versions[rule_id]:
+            key = (rule_id, version.version)
+            before = overrides.get(key) or outcome_map(version.outcome)
+            after = before | change
+            if parent and not version.relaxable:
+                for pmo_type in PMO_ORDER:
+                    if not _outcome_not_weaker(before[pmo_type], after[pmo_type]):
+                        raise RulesetError(
+                            f"pack {manifest.pack} relaxes rule {rule_id}"
+                            + (f" (version {version.version})" if several else "")
+                            + f" under {pmo_type}: {parent.name} has {before[pmo_type] or 'none'}, "
+                            f"{manifest.pack} sets {after[pmo_type] or 'none'}",
+                            where,
+                        )
+            overrides[key] = after
+            override_places[key] = where
 
     disabled = set(parent.disabled) if parent else set()
     for i, rule_id in enumerate(manifest.disable):
         where = manifest_doc.locate(("disable", i))
-        if rule_id not in rule_specs:
+        if rule_id not in versions:
             raise RulesetError(f"pack {manifest.pack}: cannot disable unknown rule {rule_id!r}", where)
-        if not rule_specs[rule_id].relaxable:
+        fixed = [v.version for v in versions[rule_id] if not v.relaxable]
+        if fixed:
+            which = "" if len(versions[rule_id]) == 1 else f" (version {fixed[0]})"
             raise RulesetError(
-                f"pack {manifest.pack} disables rule {rule_id}, which its module does not mark relaxable", where
+                f"pack {manifest.pack} disables rule {rule_id}{which}, which its module does not mark relaxable", where
             )
         disabled.add(rule_id)
 
@@ -252,6 +267,7 @@ def _load_layer(pack_dir: Path, chain: tuple[Path, ...]) -> _Layer:
         modules=modules,
         values=values,
         outcome_overrides=overrides,
+        override_places=override_places,
         disabled=disabled,
         files=files,
         lineage=((*parent.lineage, manifest.pack) if parent else (manifest.pack,)),
@@ -299,8 +315,9 @@ def _check_versions(sources: list[SourceRule]) -> None:
             seen.add(v.spec.version)
 
 
-def _outcomes_escalate(rule: Rule) -> None:
-    """Escalation order: a stronger PMO type never issues a weaker outcome for the same rule."""
+def _outcomes_escalate(rule: Rule, override: Location | None = None) -> None:
+    """Escalation order: a stronger PMO type never issues a weaker outcome for the same rule
+    (reported where a pack's override set the outcomes, if one did, else at the rule)."""
     if rule.relaxable or rule.derive:
         return
     ranks = [rule.outcomes[t] for t in PMO_ORDER]
@@ -310,7 +327,7 @@ def _outcomes_escalate(rule: Rule) -> None:
         if strength(b) < strength(a):
             raise RulesetError(
                 f"rule {rule.id}: {stronger} outcome {b or 'none'} is weaker than {weaker} outcome {a or 'none'}",
-                rule.location,
+                override or rule.location,
             )
 
 
@@ -341,9 +358,10 @@ def _build(layer: _Layer) -> Pack:
             raise RulesetError(f"derived fact {s.spec.derive!r} is set by two rules", s.location)
     rules = []
     for source in sources:
-        outcomes = layer.outcome_overrides.get(source.spec.id) or outcome_map(source.spec.outcome)
+        key = (source.spec.id, source.spec.version)
+        outcomes = layer.outcome_overrides.get(key) or outcome_map(source.spec.outcome)
         rule = bind_rule(source, layer.values, outcomes, derived)
-        _outcomes_escalate(rule)
+        _outcomes_escalate(rule, layer.override_places.get(key))
         if rule.rolls_up and (rule.derive or attributes_read(rule) & derived):
             raise RulesetError(
                 f"rule {rule.id}: a roll-up rule (blockers()) runs after the others are decided; "
@@ -414,6 +432,7 @@ def load_modules(paths: list[Path], name: str | None = None) -> Pack:
         modules=modules,
         values={n: p.default for n, p in _parameter_specs(modules).items()},
         outcome_overrides={},
+        override_places={},
         disabled=set(),
         files=files,
         lineage=(name or first.ruleset,),

@@ -100,3 +100,44 @@ def test_rete_reads_numbers_that_python_writes_with_a_bare_exponent(tmp_path):
     index = state_from_dict(state)
     expected = {("T2@1", "P1", "True"), ("T3@1", "P1", "True"), ("T1@1", "P2", "True")}
     assert outcomes(ReteEvaluator(pack), index) == outcomes(ReferenceEvaluator(pack), index) == expected
+
+
+def test_kleene_membership_dates_and_overflow_agree_in_every_evaluator(tmp_path):
+    """`x in [a, unknown]` is true when x is a; `N + date` is `date + N`; arithmetic beyond the
+    floats is unknown, never an OverflowError."""
+    from governance_engine.language.packs import load_pack
+
+    conditions = {
+        "M1": 'phase in ["execution", sponsor_phase]',
+        "M2": 'phase not in ["planning", sponsor_phase]',
+        "M3": 'phase in ["planning", sponsor_phase]',
+        "D1": "10 + start < as_of",
+        "D2": "start + 10 < as_of",
+        "O1": "big * big + 0.5 > 1",
+        "O2": "big * big / 7 > 1",
+    }
+    rules = "".join(
+        f"  - id: {rule_id}\n    title: probe\n    applies_to: project\n    condition: '{condition}'\n    outcome: warning\n"
+        for rule_id, condition in conditions.items()
+    )
+    ruleset = tmp_path / "probe.yaml"
+    ruleset.write_text("ruleset: probe\nversion: '1'\nrules:\n" + rules, encoding="utf-8")
+    pack = load_pack(ruleset)
+    big = 10**300
+    state = {
+        "graph": {"as_of": "2026-01-01"},
+        "nodes": [{"id": "P", "type": "project", "phase": "execution", "start": "2025-06-01", "big": big}],
+        "edges": [],
+    }
+    index = state_from_dict(state)
+    expected = {
+        ("M1@1", "P", "True"),
+        ("M2@1", "P", "unknown"),
+        ("M3@1", "P", "unknown"),
+        ("D1@1", "P", "True"),
+        ("D2@1", "P", "True"),
+        ("O1@1", "P", "unknown"),
+        ("O2@1", "P", "unknown"),
+    }
+    for evaluator in (SnapshotEvaluator, ReteEvaluator, ReferenceEvaluator):
+        assert outcomes(evaluator(pack), index) == expected, evaluator.name

@@ -639,3 +639,43 @@ def test_shipped_packs_load_under_the_rete_evaluator(shipped: dict[str, Pack], n
 
     evaluator = ReteEvaluator(shipped[name])
     assert evaluator is not None
+
+
+def _two_versions(tmp_path: Path, first: dict[str, Any], second: dict[str, Any]) -> Path:
+    """A parent pack whose rule X1 has two versions (first listed first), in force one after the other."""
+    versions = [
+        rule("X1", version=1, effective_until=date(2026, 6, 30), **first),
+        rule("X1", version=2, effective_from=date(2026, 7, 1), **second),
+    ]
+    return make_pack(tmp_path, "parent", module("m", versions), pmo_type="supportive")
+
+
+def test_an_outcome_override_must_not_weaken_any_version_of_the_rule(tmp_path: Path) -> None:
+    """The override applies to every version, so each one is checked, not only the last listed."""
+    _two_versions(tmp_path, {"outcome": "escalation"}, {"outcome": "warning"})
+    child = make_pack(tmp_path, "child", extends="parent", outcomes={"X1": "warning"})
+    e = load_error(child)
+    assert (
+        e.message
+        == "pack child relaxes rule X1 (version 1) under supportive: parent has escalation, child sets warning"
+    )
+    stricter = make_pack(tmp_path, "stricter", extends="parent", outcomes={"X1": "escalation"})
+    assert {(r.version, r.outcomes[PmoType.supportive]) for r in load_pack(stricter).rules} == {
+        (1, Outcome.escalation),
+        (2, Outcome.escalation),
+    }
+
+
+def test_disabling_needs_every_version_to_be_relaxable(tmp_path: Path) -> None:
+    relaxable = {"relaxable": True, "relaxable_reason": "advisory"}
+    _two_versions(tmp_path, relaxable, {})
+    child = make_pack(tmp_path, "child", extends="parent", disable=["X1"])
+    e = load_error(child)
+    assert e.message == "pack child disables rule X1 (version 2), which its module does not mark relaxable"
+
+
+def test_an_override_that_breaks_the_escalation_order_is_reported_in_the_pack(tmp_path: Path, base: Path) -> None:
+    child = make_pack(tmp_path, "child", extends="base", outcomes={"R1": {"supportive": "rejection"}})
+    e = load_error(child)
+    assert "is weaker than supportive outcome rejection" in e.message
+    assert e.location.file == str(child / "pack.yaml")
