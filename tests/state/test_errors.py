@@ -364,3 +364,24 @@ def test_pmo_types_clash_at_the_same_distance(doc: dict[str, Any]) -> None:
     with pytest.raises(StateError, match="different types") as caught:
         index.pmo_type_of("P1")
     assert caught.value.location.node == "P1"
+
+
+def test_yaml_reads_booleans_and_numbers_as_json_does() -> None:
+    """YAML 1.1 would read 010 as 8 and 1:30 as 90 without a word, `no` as false, and refuse
+    2e6; a state file means the same in either format."""
+    from governance_engine.state.yaml_safe import read_yaml
+
+    text = "a: 010\nb: 1:30\nc: 2e6\nd: 1_000\ne: no\nf: true\ng: -.5\nh: 0x1F\n"
+    assert read_yaml(text)[1] == {
+        "a": 10,
+        "b": "1:30",
+        "c": 2e6,
+        "d": "1_000",
+        "e": "no",
+        "f": True,
+        "g": -0.5,
+        "h": "0x1F",
+    }
+    same = "graph: {as_of: 2026-01-01}\nnodes:\n  - {id: P, type: project, budget: 2e6, percent_complete: 010}\nedges: []\n"
+    attrs = load_state_bytes(same.encode(), "p.yaml").nodes["P"].attrs
+    assert (attrs["budget"], attrs["percent_complete"]) == (2e6, 10)
