@@ -74,6 +74,8 @@ def date_range(first: date, last: date) -> Iterable[date]:
     day = first
     while day <= last:
         yield day
+        if day == date.max:
+            return
         day += timedelta(days=1)
 
 

@@ -11,8 +11,11 @@ predecessor's duration.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import math
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -49,6 +52,7 @@ ELAPSED_FORMATS = {4, 6, 8, 10, 12, 36, 38, 40, 42, 44}
 PERCENT_FORMATS = {19, 20, 51, 52}
 RESOURCE_KINDS = {0: "material", 2: "cost"}
 NO_RESOURCE = -65535
+MAX_DAYS = 1_000_000  # about 4,000 years of working days: beyond it a duration is a typing error
 _DURATION = re.compile(
     r"^(-)?P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
@@ -143,7 +147,10 @@ class _Reader:
             raise StateError(f"{name}: not an ISO-8601 duration: {text!r}", where)
         sign, days, hours, minutes, seconds = match.groups()
         total = float(days or 0) * 24 * 60 + float(hours or 0) * 60 + float(minutes or 0) + float(seconds or 0) / 60
-        return (-total if sign else total) / self.minutes_per_day
+        result = (-total if sign else total) / self.minutes_per_day
+        if not math.isfinite(result) or abs(result) > MAX_DAYS:
+            raise StateError(f"{name}: a duration of more than {MAX_DAYS:,} working days: {text[:40]!r}", where)
+        return result
 
     # -- the document -----------------------------------------------------------------
     def build(self, pmo_type: str | None) -> dict[str, Any]:
@@ -406,9 +413,38 @@ class _Reader:
         last = self.date(element, "TimePeriod/ToDate", where)
         if first is None:
             return
-        for day in date_range(first, last or first):
+        for day in self.recurrence(element, first, last or first, where):
             (working if is_working else holidays).add(day)
             (holidays if is_working else working).discard(day)
+
+    def recurrence(
+        self, element: Element, first: datetime.date, last: datetime.date, where: Location
+    ) -> Iterable[datetime.date]:
+        """The days an exception covers: every day of its period (Type 1, daily, every
+        `Period` days), or one day a year (Type 2: `Month`, counted from 0, and `MonthDay`).
+        Other recurrences (by weekday position, monthly, weekly) are refused by name rather
+        than read as one block of days."""
+        kind = self.integer(element, "Type", where)
+        if kind in (None, 1):
+            step = self.integer(element, "Period", where) or 1
+            return (day for n, day in enumerate(date_range(first, last)) if n % max(step, 1) == 0)
+        if kind == 2:
+            month, month_day = self.integer(element, "Month", where), self.integer(element, "MonthDay", where)
+            if month is None or month_day is None or not 0 <= month <= 11:
+                raise StateError("a yearly calendar exception needs its Month (0-11) and MonthDay", where)
+            days = []
+            for year in range(first.year, last.year + 1):
+                with contextlib.suppress(ValueError):  # 29 February, or a day the month lacks
+                    day = datetime.date(year, month + 1, month_day)
+                    if first <= day <= last:
+                        days.append(day)
+            return days
+        name = self.text(element, "Name") or "unnamed"
+        raise StateError(
+            f"calendar exception {name!r} recurs in a way this importer does not read (Type {kind}); "
+            "enter its days as single-date exceptions",
+            where,
+        )
 
 
 def _days(value: float | None) -> int | float | None:

@@ -242,6 +242,16 @@ class _Reader:
             codes[wbs_id] = result
             return result
 
+        for w in wbs_rows:  # parent links must form a tree: a loop would have no top
+            seen: set[str | None] = set()
+            at: Any = w
+            while at is not None and at is not root:
+                if at.get("wbs_id") in seen:
+                    raise StateError(
+                        f"PROJWBS: WBS element {at.get('wbs_id')} is its own ancestor (parent_wbs_id)", self.where(at)
+                    )
+                seen.add(at.get("wbs_id"))
+                at = by_wbs.get(at.get("parent_wbs_id"))
         children: dict[str, list[str]] = {}
         summaries: list[str] = []
         for w in sorted(wbs_rows, key=lambda w: (_int(w.get("seq_num")), w.line)):
@@ -287,7 +297,7 @@ class _Reader:
 
         mine = set(own)
         span = complete_project(project, (n for n in doc.nodes if n["id"] in mine))
-        for cal in sorted(used, key=_int):
+        for cal in sorted(used, key=_by_number):
             if not doc.has(f"C-{cal}"):
                 calendar, cal_row = calendars[cal]
                 attrs = calendar.node(span)
@@ -437,6 +447,11 @@ def _day_hours(calendars: dict[str, tuple[Calendar, Row]], cal: str | None, fall
         if hours:
             return float(hours)
     return 8.0
+
+
+def _by_number(text: str | None) -> tuple[int, str]:
+    """Ids in numeric order, text ids after by their text: the same order on every run."""
+    return _int(text), text or ""
 
 
 def _int(text: str | None) -> int:

@@ -358,7 +358,15 @@ def compute_schedule(index: StateIndex) -> Schedule:
     """Forward and backward CPM passes in topological order."""
     network = _Network(index)
     if "uses_calendar" in map(_relation, index._edges):
-        return _CalendarSchedule(network).compute()
+        try:
+            return _CalendarSchedule(network).compute()
+        except (OverflowError, ValueError) as error:
+            if not isinstance(error, OverflowError) and "range" not in str(error) and "ordinal" not in str(error):
+                raise
+            raise StateError(  # a constraint date or a duration that moves work past the calendar
+                "the schedule's dates fall outside the years 1 to 9999: check constraint dates and durations",
+                Location(file=index.source),
+            ) from None
     return _compute_in_days(network)
 
 
