@@ -3,6 +3,7 @@ it, valid, lint-clean and passing from the start, for a PMO designer to edit."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from .errors import UsageError
 
 RULE = """\
   - id: {id}
-    title: {title}
+    title: {title_text}
     applies_to: project
     scope: status == "active"
     condition: budget > ${parameter}
@@ -22,7 +23,7 @@ RULE = """\
       due_days: 10
     guidance: Replace this rule's condition, message and action with your policy.
     references: []
-    tags: [{module}]
+    tags: [{module_text}]
 """
 PARAMETER = """\
   {parameter}:
@@ -62,20 +63,31 @@ def new_rule(module_file: Path, rule_id: str, title: str) -> list[Path]:
     module = module_file.stem
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", module):
         raise UsageError(f"ruleset file name {module_file.name!r}: lower-case letters, digits, '_' and '-'")
-    values = {"id": rule_id, "title": title, "parameter": parameter, "module": module}
+    # texts a designer chooses go in quoted (JSON strings are YAML): `Budget: over`, `on`, `#1`
+    values = {
+        "id": rule_id,
+        "title_text": json.dumps(title, ensure_ascii=False),
+        "parameter": parameter,
+        "module": module,
+        "module_text": json.dumps(module),
+    }
     if module_file.exists():
         text = module_file.read_text(encoding="utf-8")
         if re.search(rf"^\s*-\s*id:\s*{re.escape(rule_id)}\s*$", text, re.M):
             raise UsageError(f"{module_file} already has a rule {rule_id}")
-        if "\nrules:" not in text or "\nparameters:" not in text:
-            raise UsageError(f"{module_file}: expected top-level 'parameters:' and 'rules:' sections to add to")
+        # empty flow collections (`parameters: {}`, `rules: []`) become blocks to add to
+        text = re.sub(r"\n(parameters|rules):[ \t]*(\{\}|\[\])[ \t]*(?=\n|$)", r"\n\1:", text)
+        if not re.search(r"\nrules:[ \t]*(\n|$)", text) or not re.search(r"\nparameters:[ \t]*\n", text):
+            raise UsageError(f"{module_file}: expected top-level 'parameters:' and 'rules:' blocks to add to")
         head, rules = text.split("\nrules:", 1)
-        head = head.replace("\nparameters:\n", "\nparameters:\n" + PARAMETER.format(**values), 1)
+        after = head.find("\n", head.index("\nparameters:") + 1)
+        at = len(head) if after == -1 else after  # the end of the `parameters:` line
+        head = head[:at] + "\n" + PARAMETER.format(**values).rstrip("\n") + head[at:]
         module_file.write_text(f"{head}\nrules:{rules.rstrip()}\n\n{RULE.format(**values)}", encoding="utf-8")
     else:
         module_file.parent.mkdir(parents=True, exist_ok=True)
         module_file.write_text(
-            f"ruleset: {module}\nversion: 0.1.0\ndescription: Rules of the {module} module.\n"
+            f"ruleset: {json.dumps(module)}\nversion: 0.1.0\ndescription: Rules of the {module} module.\n"
             f"parameters:\n{PARAMETER.format(**values)}rules:\n{RULE.format(**values)}",
             encoding="utf-8",
         )
@@ -93,8 +105,15 @@ def new_pack(directory: Path, name: str, extends: str | None, pmo_type: str) -> 
     pack = directory / name
     if pack.exists():
         raise UsageError(f"{pack} exists already")
+    stem = re.sub(r"[^A-Za-z0-9]", "", name.title())[:8]
+    rule_id, _ = _names((stem if stem[:1].isalpha() else "R" + stem) + "1")  # checked before anything is written
     pack.mkdir(parents=True)
-    lines = [f"pack: {name}", "version: 0.1.0", f"pmo_type: {pmo_type}", f"description: The {name} PMO's pack."]
+    lines = [
+        f"pack: {json.dumps(name)}",
+        "version: 0.1.0",
+        f"pmo_type: {pmo_type}",
+        f"description: The {name} PMO's pack.",
+    ]
     if extends:
         lines.append(f"extends: {extends}")
     else:
@@ -102,5 +121,4 @@ def new_pack(directory: Path, name: str, extends: str | None, pmo_type: str) -> 
             "include: [stage-gates, earned-value, budget, change-control, risk, schedule, reporting, governance, resources]"
         )
     (pack / "pack.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rule_id = re.sub(r"[^A-Za-z0-9]", "", name.title())[:8] + "1"
     return [pack / "pack.yaml", *new_rule(pack / "rules" / f"{name}.yaml", rule_id, f"The {name} PMO's first rule")]

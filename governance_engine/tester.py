@@ -109,8 +109,19 @@ def _state(case: TestCase, path: Path, where: Location) -> dict[str, Any] | Path
     return state
 
 
-def _check(case: TestCase, report: Report) -> list[str]:
-    failures = []
+def _check(case: TestCase, report: Report, rules: set[str], nodes: set[str]) -> list[str]:
+    """What the case expects against the report; a rule id or subject that exists nowhere is
+    a failure too (a typo in `absent:` would otherwise pass whatever the rules do)."""
+    failures = [
+        f"{entry.rule} on {entry.subject}: "
+        + (
+            f"no rule {entry.rule!r} in the packs"
+            if entry.rule not in rules
+            else f"no node {entry.subject!r} in the state"
+        )
+        for entry in (*case.expect, *case.absent)
+        if entry.rule not in rules or entry.subject not in nodes
+    ]
 
     def matching(expected: ExpectedDecision):
         return [
@@ -170,7 +181,7 @@ def run_file(
             index, _ = engine.load(_state(case, path, doc.locate(("tests", number))))
             report = engine.evaluate(index, pmo_type=case.pmo_type, as_of=case.as_of)
             result.report = report
-            result.failures = _check(case, report)
+            result.failures = _check(case, report, {r.id for p in engine.packs for r in p.rules}, set(index.nodes))
             if coverage is not None:
                 coverage.declare([r for p in engine.packs for r in p.rules])
                 _, assignments = engine.findings(index, report.as_of, case.pmo_type)

@@ -292,6 +292,7 @@ def _write_formats(out: Path, formats: tuple[str, ...], packs: tuple[str, ...] |
 @click.option(
     "--waivers", type=click.Path(dir_okay=False, path_type=Path), help="Also check a waivers file against these packs."
 )
+@reports_errors
 def lint_command(paths, fmt, waivers) -> None:
     """Check rulesets and packs: schema, vocabulary (did you mean ...), kinds of values,
     paths, messages, authority caps, versions, tighten-only layering and untested rules.
@@ -412,8 +413,10 @@ def catalogue_command(packs, write, check) -> None:
 
     stale = []
     for ref in packs:
-        pack = load_pack(ref)
         directory = Path(ref) if Path(ref).is_dir() else shipped_root() / ref
+        if not (directory / "pack.yaml").is_file():
+            raise UsageError(f"{ref}: a catalogue is written into a pack's README: give a pack directory or name")
+        pack = load_pack(ref)
         readme = directory / "README.md"
         current = (
             readme.read_text(encoding="utf-8") if readme.exists() else f"# The {pack.name} pack\n\n{pack.description}\n"

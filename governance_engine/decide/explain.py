@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ..errors import UsageError
 from ..evaluate import values as v
 from ..evaluate.common import walk_path
 from ..evaluate.reference import Context, evaluate_expr, evaluate_rule
 from ..language import ast
 from ..language.unparse import unparse
 from ..state.index import Node
+from .decisions import decide
 from .evidence import Explainer, json_value
 from .remedies import RemedyFinder
+from .rollup import RollUp
 
 
 @dataclass
@@ -72,10 +75,17 @@ def explain(
 ) -> list[SubjectTrace]:
     index, _ = engine.load(state)
     when = as_of or index.as_of or date.today()
-    _, assignments = engine.findings(index, when, pmo_type)
+    known = sorted({r.id for p in engine.packs for r in p.rules})
+    if rule_id not in known:
+        raise UsageError(f"no rule {rule_id!r} in the packs ({', '.join(p.name for p in engine.packs)})")
+    findings, assignments = engine.findings(index, when, pmo_type)
+    rollup = None
+    if any(r.rolls_up and r.id == rule_id for p in engine.packs for r in p.rules):
+        # a roll-up reads the decisions below its subject, as `evaluate` decides them first
+        rollup = RollUp(index, decide(index, when, findings, assignments, compiled_lets=engine.compiled_lets))
     traces = []
     for pack in engine.packs:
-        explainer = Explainer(index, when, list(pack.rules))
+        explainer = Explainer(index, when, list(pack.rules), rollup)
         for rule in pack.rules_in_force(when):
             if rule.id != rule_id:
                 continue
@@ -86,7 +96,10 @@ def explain(
                 ctx = explainer.context(rule, node)
                 verdict = evaluate_rule(rule, ctx)
                 remedies = (
-                    [_in_words(r, node) for r in RemedyFinder(index, when, list(pack.rules)).remedies(rule, node)]
+                    [
+                        _in_words(r, node)
+                        for r in RemedyFinder(index, when, list(pack.rules), rollup).remedies(rule, node)
+                    ]
                     if verdict is True
                     else []
                 )

@@ -319,12 +319,17 @@ def _tested_rule_ids(directories: set[Path]) -> set[str]:
         for path in sorted(directory.glob("tests/*.yaml")):
             try:
                 data = load_marked_yaml(path.read_text(encoding="utf-8"), str(path), RulesetError).data
-            except (OSError, RulesetError):
-                continue
-            for case in (data or {}).get("tests", []) if isinstance(data, dict) else []:
-                for entry in (case.get("expect") or []) + (case.get("absent") or []):
-                    if isinstance(entry, dict) and "rule" in entry:
-                        ids.add(str(entry["rule"]))
+            except (OSError, UnicodeDecodeError, RulesetError):
+                continue  # `govern test` reports the file; here it only leaves its rules untested
+            cases = data.get("tests") if isinstance(data, dict) else None
+            for case in cases if isinstance(cases, list) else []:
+                if not isinstance(case, dict):
+                    continue
+                for key in ("expect", "absent"):
+                    entries = case.get(key)
+                    for entry in entries if isinstance(entries, list) else []:
+                        if isinstance(entry, dict) and "rule" in entry:
+                            ids.add(str(entry["rule"]))
     return ids
 
 
@@ -332,7 +337,12 @@ def _load(target: Path) -> Pack:
     """A pack directory or ruleset file; a plain directory is all its rulesets as one pack,
     so that modules reading each other's derived facts are checked together."""
     if target.is_dir() and not (target / "pack.yaml").is_file():
-        return load_modules(sorted(target.glob("*.yaml")), name=target.name)
+        modules = sorted(target.glob("*.yaml"))
+        if not modules:
+            raise RulesetError(
+                "cannot read a pack here: no pack.yaml and no ruleset (*.yaml)", Location(file=str(target))
+            )
+        return load_modules(modules, name=target.name)
     return load_pack(target)
 
 
@@ -341,7 +351,12 @@ def lint_waivers(path: Path, known_rules: set[str], today: date) -> list[Diagnos
     from ..decide.waivers import load_waivers
 
     found = []
-    doc = load_marked_yaml(path.read_text(encoding="utf-8"), str(path), RulesetError)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise RulesetError(f"cannot read the waivers file: {reason}", Location(file=str(path))) from None
+    doc = load_marked_yaml(text, str(path), RulesetError)
     for number, waiver in enumerate(load_waivers(path)):
         where = doc.locate(("waivers", number))
         if waiver.rule not in known_rules:

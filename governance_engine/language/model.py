@@ -3,10 +3,10 @@ They are also the source of `govern schema`."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ..outcomes import Outcome, PmoType
 
@@ -14,6 +14,26 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")]
 ModuleName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+def _parameter_value(value: Any) -> Any:
+    """A parameter holds what rules compare: numbers, text, booleans, dates, and lists or
+    mappings of them. A date with a time of day (YAML reads `2026-08-01 10:00` so) compares
+    with nothing the rules see."""
+    if isinstance(value, datetime):
+        raise ValueError(f"{value.isoformat(sep=' ')} has a time of day: give a date (YYYY-MM-DD)")
+    if isinstance(value, list):
+        for item in value:
+            _parameter_value(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _parameter_value(item)
+    elif value is not None and not isinstance(value, str | int | float | bool | date):
+        raise ValueError(f"a parameter cannot hold a {type(value).__name__}")
+    return value
+
+
+ParameterValue = Annotated[Any, AfterValidator(_parameter_value)]
 DeclaredOutcome = Outcome | Literal["none"]
 OutcomeSpec = DeclaredOutcome | dict[PmoType, DeclaredOutcome]
 
@@ -26,7 +46,7 @@ class ParameterSpec(_Strict):
     """A threshold a pack may set. `stricter` says which way tightens the policy, so that a
     pack that builds on another can be refused when it relaxes it."""
 
-    default: Any
+    default: ParameterValue
     stricter: Literal["higher", "lower", "superset", "subset", "none"]
     description: str = ""
     relaxable: bool = False
@@ -92,6 +112,6 @@ class PackSpec(_Strict):
     description: str = ""
     extends: str | None = None
     include: list[ModuleName] = []
-    parameters: dict[AttributeName, Any] = {}
+    parameters: dict[AttributeName, ParameterValue] = {}
     outcomes: dict[Identifier, OutcomeSpec] = {}
     disable: list[Identifier] = []

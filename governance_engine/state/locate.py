@@ -55,7 +55,7 @@ def yaml_locator(root: yaml.Node | None) -> Locator:
 
 def _yaml_child(node: yaml.Node, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        for key, value in node.value:
+        for key, value in reversed(node.value):  # a repeated key: its last value is the one read
             if isinstance(key, yaml.ScalarNode) and key.value == step:
                 return value
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
@@ -80,6 +80,7 @@ def _json_child(text: str, offset: int, step: str | int) -> int | None:
         return None
     position = _skip_space(text, offset + 1)
     index = 0
+    found = None  # a repeated key: its last value is the one read
     while text[position] not in "}]":
         if opener == "{":
             # scanstring is public in json.decoder but missing from typeshed's stub
@@ -87,7 +88,7 @@ def _json_child(text: str, offset: int, step: str | int) -> int | None:
             position = _skip_space(text, position) + 1  # the colon
             position = _skip_space(text, position)
             if key == step:
-                return position
+                found = position
         elif index == step:
             return position
         _, position = _DECODER.raw_decode(text, position)
@@ -95,7 +96,7 @@ def _json_child(text: str, offset: int, step: str | int) -> int | None:
         if text[position] == ",":
             position = _skip_space(text, position + 1)
         index += 1
-    return None
+    return found
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -106,5 +107,6 @@ def _skip_space(text: str, position: int) -> int:
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+    """Lines end at LF, CRLF or a bare CR, as YAML counts them."""
+    before = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1

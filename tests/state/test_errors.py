@@ -385,3 +385,14 @@ def test_yaml_reads_booleans_and_numbers_as_json_does() -> None:
     same = "graph: {as_of: 2026-01-01}\nnodes:\n  - {id: P, type: project, budget: 2e6, percent_complete: 010}\nedges: []\n"
     attrs = load_state_bytes(same.encode(), "p.yaml").nodes["P"].attrs
     assert (attrs["budget"], attrs["percent_complete"]) == (2e6, 10)
+
+
+def test_a_repeated_key_is_located_at_the_value_that_is_read(tmp_path: Path) -> None:
+    """Both formats keep a repeated key's last value: the error points there, not at the first."""
+    (tmp_path / "dup.yaml").write_text("nodes:\n- id: r\n  type: risk\n  probability: 3\n  probability: 7\n")
+    (tmp_path / "dup.json").write_text('{"nodes":[{"id":"r","type":"risk",\n"probability":3,\n"probability":7}]}')
+    (tmp_path / "cr.json").write_text('{"nodes":[\r{"id":"r","type":"risk",\r"probability":9}]}')
+    for name, line in (("dup.yaml", 5), ("dup.json", 3), ("cr.json", 3)):
+        with pytest.raises(StateError) as caught:
+            load_state(tmp_path / name)
+        assert caught.value.location.line == line, name
