@@ -3,6 +3,7 @@ decisions that appeared, disappeared or changed outcome, per project and in tota
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -38,6 +39,21 @@ def _decisions(audit: Path) -> dict[Key, str]:
     return found
 
 
+def _failed(audit: Path) -> list[str]:
+    """Inputs the audit could not evaluate (files.jsonl): their decisions are missing from it."""
+    path = audit / "files.jsonl"
+    if not path.is_file():
+        return []
+    failed = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            with contextlib.suppress(ValueError, AttributeError):
+                entry = json.loads(line)
+                if entry.get("status") == "error":
+                    failed.append(str(entry.get("file")))
+    return sorted(failed)
+
+
 def diff_audits(old: Path, new: Path) -> dict[str, Any]:
     before, after = _decisions(old), _decisions(new)
     changes = [
@@ -55,6 +71,7 @@ def diff_audits(old: Path, new: Path) -> dict[str, Any]:
         },
         "projects": [{"project": p, "changes": n} for p, n in sorted(per_project.items())],
         "changes": changes,
+        "failed": {"before": _failed(old), "after": _failed(new)},
     }
 
 
@@ -66,6 +83,10 @@ def render_diff(result: dict[str, Any], fmt: str) -> str:
         f"{s['appeared']} decisions appeared, {s['disappeared']} disappeared, {s['changed']} changed outcome, "
         f"in {s['projects_changed']} projects"
     )
+    for when, audit in (("before", "the old"), ("after", "the new")):
+        failed = result["failed"][when]
+        if failed:  # their decisions are missing, not gone
+            head += f"; {len(failed)} inputs could not be evaluated in {audit} audit ({', '.join(failed[:5])})"
     if fmt == "md":
         rows = ["| project | subject | rule | before | after |", "|---|---|---|---|---|"]
         rows += [

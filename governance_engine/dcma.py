@@ -193,6 +193,19 @@ def _rows(project: ProjectAssessment) -> list[tuple[str, ...]]:
     ]
 
 
+def _verdict(project: ProjectAssessment) -> str:
+    """The line under a project's table: failures first, and metrics the data cannot score
+    are said, never counted as passing."""
+    unscored = [m for m in project.metrics if m.status == "insufficient_evidence"]
+    if project.failed:
+        verdict = f"{len(project.failed)} of 13 scored metrics fail"
+    elif unscored:
+        verdict = f"no scored metric fails, {13 - len(unscored)} of 13 pass"
+    else:
+        return "all 13 scored metrics pass"
+    return verdict + (f"; {len(unscored)} cannot be scored (insufficient evidence)" if unscored else "")
+
+
 def render(report: DcmaReport, fmt: str) -> str:
     """The report as a text table, JSON or Markdown."""
     if fmt == "json":
@@ -201,7 +214,7 @@ def render(report: DcmaReport, fmt: str) -> str:
     for project in report.projects:
         title = f"DCMA 14-point assessment of {project.name or project.project} ({report.source}, status date {report.as_of})"
         rows = _rows(project)
-        verdict = f"{len(project.failed)} of 13 scored metrics fail" if project.failed else "all 13 scored metrics pass"
+        verdict = _verdict(project)
         if fmt == "md":
             lines += [f"### {title}", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
             lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]

@@ -55,3 +55,19 @@ def test_an_audit_holding_two_snapshots_of_one_project_is_refused(tmp_path: Path
     result = CliRunner().invoke(main, ["diff", str(tmp_path / "both"), str(tmp_path / "one")])
     assert result.exit_code == 2
     assert "is in two inputs of this audit" in result.output and "decisions.jsonl:" in result.output
+
+
+def test_an_input_that_failed_is_named_beside_its_missing_decisions(tmp_path: Path):
+    write_portfolio(tmp_path / "states", 3, seed=5, tasks=8, breaking_share=1.0)
+    audit(tmp_path / "states", tmp_path / "before")
+    (tmp_path / "states" / "project-00001.json").write_text('{"nodes": [')
+    audit(tmp_path / "states", tmp_path / "after")
+    result = CliRunner().invoke(main, ["diff", str(tmp_path / "before"), str(tmp_path / "after")])
+    assert result.exit_code == 0
+    first = result.output.splitlines()[0]
+    assert "disappeared" in first and "1 inputs could not be evaluated in the new audit" in first
+    assert "project-00001.json" in first
+    data = json.loads(
+        CliRunner().invoke(main, ["diff", str(tmp_path / "before"), str(tmp_path / "after"), "--format", "json"]).output
+    )
+    assert data["failed"] == {"before": [], "after": [str(tmp_path / "states" / "project-00001.json")]}

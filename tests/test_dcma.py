@@ -129,3 +129,12 @@ def test_an_incremental_session_sees_project_figures_move(family: Engine) -> Non
     delta = session.apply({"op": "update_node", "node": {"id": "E", "duration_days": 5}})
     assert "DCMA-13" in {d.rule_id for d in delta.appeared}
     session.close()
+
+
+@pytest.mark.skipif(not (SAMPLES / "j301_1.sm").is_file(), reason="../shared/data/schedules is absent")
+def test_a_metric_that_cannot_be_scored_is_not_counted_as_passing() -> None:
+    """PSPLIB instances carry no baseline finish: CPLI cannot be scored, and the verdict says so."""
+    result = CliRunner().invoke(main, ["dcma", str(SAMPLES / "j301_1.sm")])
+    assert result.exit_code == 0
+    assert "insufficient_evidence" in result.output
+    assert result.output.rstrip().endswith("12 of 13 pass; 1 cannot be scored (insufficient evidence)")
