@@ -11,6 +11,7 @@ import yaml
 from .errors import GovernanceError, Location
 
 Path_ = tuple[str | int, ...]
+END = "\x00end"  # a key no YAML path has: where a flow scalar ends, among the styles
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -27,8 +28,12 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]], loader, styles: dict) -> Any:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.ScalarNode) and node.style:
-        styles[path] = node.style
+    if isinstance(node, yaml.ScalarNode):
+        if node.style:
+            styles[path] = node.style
+        if node.end_mark.line > node.start_mark.line and node.style not in ("|", ">"):
+            # a flow scalar over several lines: where it ends, to map its folded text back
+            styles[(*path, END)] = (node.end_mark.line + 1, node.end_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -63,6 +68,9 @@ class MarkedDocument:
         style = self.styles.get(tuple(path))
         if style in ('"', "'"):
             start = Location(file=self.file, line=start.line, column=(start.column or 1) + 1)
+        end = self.styles.get((*path, END))
+        if end is not None and start.line is not None and start.column is not None:
+            return self._folded(start, end, quoted=style in ('"', "'"))
         if style not in ("|", ">") or start.line is None:
             return lambda line, column: _shift(start, line, column)
         content: list[tuple[int, int, str]] = []  # (line number, indent, stripped text)
@@ -83,6 +91,27 @@ class MarkedDocument:
                     return Location(file=self.file, line=number, column=indent + 1 + offset - consumed)
                 consumed += len(stripped) + 1
             return Location(file=self.file, line=start.line, column=start.column)
+
+        return locate
+
+    def _folded(self, start: Location, end: tuple[int, int], *, quoted: bool) -> Callable[[int, int], Location]:
+        """A plain or quoted scalar written over several lines reads as one line, each line
+        break a space: a column of that line is found on the line it came from."""
+        assert start.line is not None and start.column is not None
+        pieces: list[tuple[int, int, int]] = []  # (line number, first column, length) of each piece
+        for number in range(start.line, end[0] + 1):
+            text = self.lines[number - 1] if number - 1 < len(self.lines) else ""
+            first = start.column if number == start.line else len(text) - len(text.lstrip()) + 1
+            last = (end[1] - (2 if quoted else 1)) if number == end[0] else len(text.rstrip())
+            pieces.append((number, first, max(0, last - first + 1)))
+
+        def locate(line: int, column: int) -> Location:
+            offset = column - 1  # the folded text is one line
+            for number, first, length in pieces:
+                if offset <= length:
+                    return Location(file=self.file, line=number, column=first + offset)
+                offset -= length + 1
+            return Location(file=self.file, line=end[0], column=end[1])
 
         return locate
 

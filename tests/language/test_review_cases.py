@@ -87,3 +87,21 @@ def test_scaffolds_load_whatever_names_and_titles_they_are_given(tmp_path: Path)
 def test_a_catalogue_needs_a_pack_directory():
     result = govern("catalogue", str(ROOT / "rulesets" / "budget.yaml"), "--check")
     assert result.exit_code == 2 and "give a pack directory or name" in result.output
+
+
+def test_an_expression_written_over_several_lines_is_located_on_the_line_it_came_from(tmp_path: Path):
+    """YAML folds a plain or quoted scalar's lines into one: an error's column is mapped back
+    to the line it came from (it used to land past the end of the first line)."""
+    head = "ruleset: e\nversion: 1.0.0\nrules:\n"
+    broken = tmp_path / "e.yaml"
+    broken.write_text(
+        head + "  - id: A3\n    title: t\n    applies_to: project\n"
+        '    condition: budget > 1 and\n      phase == "execution" and )\n    outcome: warning\n'
+    )
+    assert f"{broken}:8:32: error: unexpected ')'" in govern("lint", str(broken)).output
+    quoted = tmp_path / "q.yaml"
+    quoted.write_text(
+        head + "  - id: A4\n    title: t\n    applies_to: project\n"
+        '    condition: "budget > 1\n      and status == \\"activ\\""\n    outcome: warning\n'
+    )
+    assert f"{quoted}:8:21: warning: rule A4: 'activ'" in govern("lint", str(quoted)).output
