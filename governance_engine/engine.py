@@ -6,7 +6,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ class Engine:
         """An incremental session on the Rete evaluator: apply changes, get decision deltas."""
         from .session import Session
 
-        return Session(self, state, PmoType(pmo_type) if pmo_type else None, as_of)
+        return Session(self, state, _pmo_type(pmo_type), _as_of(as_of))
 
     def load(
         self, state: StateIndex | str | Path | bytes | dict[str, Any], source: str | None = None
@@ -128,6 +128,11 @@ class Engine:
             return index, _index_digest(index)
         if isinstance(state, bytes):
             name = source or "<memory>"
+        elif not isinstance(state, str | Path):
+            raise UsageError(
+                f"a state is a path, bytes, a dict or a StateIndex, not {type(state).__name__}",
+                Location(file=source),
+            )
         else:
             name = str(state)
             try:
@@ -214,8 +219,8 @@ class Engine:
         """One state in, its report out. With `remedies`, each decision that fired also says
         what single change would clear it."""
         index, digest = self.load(state, source)
-        forced = PmoType(pmo_type) if pmo_type else None
-        when = as_of or index.as_of or date.today()
+        forced = _pmo_type(pmo_type)
+        when = _as_of(as_of) or index.as_of or date.today()
         findings, assignments = self.findings(index, when, forced)
         decided = decide(index, when, findings, assignments, remedies=remedies, compiled_lets=self.compiled_lets)
         decided = self.roll_up(index, when, decided, assignments, remedies=remedies, waivers=waivers)
@@ -256,6 +261,23 @@ class Engine:
             decisions=decisions,
             waivers=waiver_statuses,
         )
+
+
+def _pmo_type(value: PmoType | str | None) -> PmoType | None:
+    """A PMO type given by a caller, checked at the boundary."""
+    if not value:
+        return None
+    try:
+        return PmoType(value)
+    except ValueError:
+        known = ", ".join(t.value for t in PmoType)
+        raise UsageError(f"unknown PMO type {value!r}; expected one of {known}") from None
+
+
+def _as_of(value: date | None) -> date | None:
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise UsageError(f"as_of is a date (datetime.date), not {type(value).__name__} {value!r}")
+    return value
 
 
 def _scopes(assignments: dict[str, Assignment]) -> dict[str, Scope]:

@@ -24,11 +24,13 @@ from jsonschema import Draft202012Validator
 from governance_engine import Engine, Outcome, PmoType
 from governance_engine.cli.main import main
 from governance_engine.decide.waivers import WaiverSpec
+from governance_engine.errors import StateError, UsageError
 from governance_engine.generate import generate_portfolio
 from governance_engine.language.packs import Pack, load_pack
 from governance_engine.outcomes import BLOCKING, PMO_ORDER, SCALE
 from governance_engine.report.model import Report
 
+from .conftest import ROOT
 from .strategies import packs, states
 
 CAP_EXAMPLES = 50  # generated projects under the shipped rules asking random outcomes, x3 PMO types
@@ -226,3 +228,34 @@ def test_the_json_report_round_trips_through_its_model_and_fits_its_schema(
     assert again == report
     assert again.to_json() == text
     report_schema.validate(json.loads(text))
+
+
+def test_a_node_in_two_projects_at_once_is_a_state_error_naming_it():
+    """Which PMO judged it would hang on how the two project ids sort."""
+    state = {
+        "graph": {"as_of": "2026-11-20", "pmo_type": "controlling"},
+        "nodes": [
+            {"id": "a", "type": "project"},
+            {"id": "b", "type": "project"},
+            {"id": "g", "type": "gate", "status": "requested", "target_phase": "execution"},
+        ],
+        "edges": [
+            {"source": "a", "target": "g", "relation": "contains"},
+            {"source": "b", "target": "g", "relation": "contains"},
+        ],
+    }
+    with pytest.raises(StateError, match="gate 'g' is in two projects at the same distance: a, b") as caught:
+        Engine().evaluate(state)
+    assert caught.value.location.node == "g"
+
+
+def test_the_library_refuses_inputs_of_the_wrong_kind_with_its_own_errors():
+    engine = Engine()
+    for call in (
+        lambda: engine.evaluate(str(ROOT / "examples" / "portfolio.json"), pmo_type="Directive"),
+        lambda: engine.evaluate(str(ROOT / "examples" / "portfolio.json"), as_of="2026-01-01"),
+        lambda: engine.evaluate(None),
+        lambda: engine.session(str(ROOT / "examples" / "portfolio.json"), pmo_type="bogus"),
+    ):
+        with pytest.raises(UsageError):
+            call()

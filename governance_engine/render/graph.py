@@ -237,7 +237,15 @@ def _tooltip(node: Node, decisions: list[Decision]) -> str:
 
 
 def _anchor(node_id: str) -> str:
-    return "node-" + re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group()):x}_", node_id)
+    """A page anchor per id, one to one: every character but letters, digits and '-' is
+    written as _hex_ (the underscore too, or a.b and a_2e_b would meet)."""
+    return "node-" + re.sub(r"[^A-Za-z0-9-]", lambda m: f"_{ord(m.group()):x}_", node_id)
+
+
+def _dot_id(node_id: str) -> str:
+    """A node id as DOT reads it back: quoted text with its backslashes kept, never an
+    HTML-like string (an id such as <b>R & D</b> is an id, not markup)."""
+    return graphviz.nohtml(graphviz.escape(node_id))
 
 
 def _node_attrs(node: Node, decisions: list[Decision], folded: list[Edge]) -> dict[str, str]:
@@ -262,7 +270,7 @@ def _node_attrs(node: Node, decisions: list[Decision], folded: list[Edge]) -> di
         styles.append("dashed")
         outline = {"color": "#888888", "penwidth": "2.5"}  # grey, so it shows on a black fill too
     return {
-        "label": r"\n".join(lines),
+        "label": graphviz.nohtml(r"\n".join(lines)),  # text, never Graphviz's HTML-like labels
         "shape": SHAPES.get(node.type, "box"),
         "style": ",".join(styles),
         "fillcolor": fill,
@@ -383,7 +391,7 @@ def build(picture: Picture) -> graphviz.Digraph:
         node = index.nodes[node_id]
         attrs = _node_attrs(node, picture.decisions.get(node_id, []), folded.get(node_id, []))
         if node_id not in children:
-            graph.node(node_id, **attrs)
+            graph.node(_dot_id(node_id), **attrs)
             return
         with graph.subgraph(name=f"cluster_{next(counter)}") as box:
             title = _name(node) or node.id
@@ -395,7 +403,7 @@ def build(picture: Picture) -> graphviz.Digraph:
                 fontsize="11",
                 labeljust="l",
             )
-            box.node(node_id, **attrs)
+            box.node(_dot_id(node_id), **attrs)
             for child in children[node_id]:
                 add(box, child)
 
@@ -408,7 +416,7 @@ def build(picture: Picture) -> graphviz.Digraph:
         if _boxed(picture, edge):
             # Drawn as the enclosing box; an invisible edge keeps the container's node ahead
             # of its contents, so what has no other edge does not pile up in one column.
-            dot.edge(edge.source, edge.target, style="invis", minlen=str(stagger[edge.target]))
+            dot.edge(_dot_id(edge.source), _dot_id(edge.target), style="invis", minlen=str(stagger[edge.target]))
     counts = _relation_counts(picture)
     for edge in _drawn_edges(picture):
         style = dict(EDGE_STYLES.get(edge.relation, OTHER_EDGE)[0])
@@ -422,9 +430,9 @@ def build(picture: Picture) -> graphviz.Digraph:
         if edge.relation == "depends_on":
             # Drawn from the predecessor to its successor so that time runs left to right;
             # the arrowhead still points at what the task depends on.
-            dot.edge(edge.target, edge.source, dir="back", **style)
+            dot.edge(_dot_id(edge.target), _dot_id(edge.source), dir="back", **style)
         else:
-            dot.edge(edge.source, edge.target, **style)
+            dot.edge(_dot_id(edge.source), _dot_id(edge.target), **style)
     return dot
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..report.model import Report
+import json
+
+from ..report.model import Remedy, Report
 
 SYMBOL = {
     "info": "i",
@@ -13,6 +15,16 @@ SYMBOL = {
     "approval": "A",
     "insufficient_evidence": "?",
 }
+
+
+def _remedy(remedy: Remedy) -> str:
+    """'cr-1.cost_impact = 50001', or 'an edge (person) -owns-> r-1' (a node of that type)."""
+    if remedy.add_edge:
+        edge = remedy.add_edge
+        source = edge.get("source") or f"({edge.get('source_type', '*')})"
+        target = edge.get("target") or f"({edge.get('target_type', '*')})"
+        return f"an edge {source} -{edge.get('relation')}-> {target}"
+    return f"{remedy.node}.{remedy.attribute} = {json.dumps(remedy.value, default=str)}"
 
 
 def render_table(report: Report) -> str:
@@ -41,6 +53,8 @@ def render_table(report: Report) -> str:
             if d.action:
                 owner = d.action.owner_name or d.action.owner or "unassigned"
                 lines.append(f"      action: {d.action.text} (owner {owner}, due {d.action.due.isoformat()})")
+            if d.remedies:
+                lines.append("      cleared by any one of: " + "; ".join(_remedy(r) for r in d.remedies))
         lines.append("")
     for status in report.waivers:
         if status.status != "applied":

@@ -155,21 +155,26 @@ class StateIndex:
         containers = self._in.get((node_id, "contains"))
         if not containers:
             return None
-        for edge in containers:  # the common case: the first level of the search below
-            if self.nodes[edge.source].type == "project":
-                return edge.source
+        if len(containers) == 1 and self.nodes[containers[0].source].type == "project":
+            return containers[0].source  # the common case: the first level of the search below
         seen = {node_id}
         level = [node_id]
         while level:
             upper: list[str] = []
+            found: list[str] = []
             for member in level:
                 for container in self._containers(member):
                     if container in seen:
                         continue
-                    if self.nodes[container].type == "project":
-                        return container
                     seen.add(container)
-                    upper.append(container)
+                    (found if self.nodes[container].type == "project" else upper).append(container)
+            if len(found) > 1:  # which one judges it would hang on how the ids sort
+                raise StateError(
+                    f"{node.type} {node_id!r} is in two projects at the same distance: {', '.join(sorted(found))}",
+                    Location(file=self.source, node=node_id),
+                )
+            if found:
+                return found[0]
             level = upper
         return None
 

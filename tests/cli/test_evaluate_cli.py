@@ -369,3 +369,10 @@ def test_project_without_a_pmo_type_exits_2(healthy: Path) -> None:
     result = run("evaluate", healthy)
     assert result.exit_code == 2
     assert f"govern: {healthy} (node 'P1'): state error: no PMO type for project 'P1'" in result.stderr
+
+
+def test_the_table_shows_the_remedies_asked_for():
+    plain = CliRunner().invoke(main, ["evaluate", str(PORTFOLIO)])
+    with_remedies = CliRunner().invoke(main, ["evaluate", str(PORTFOLIO), "--remedies"])
+    assert "cleared by any one of:" not in plain.output
+    assert "cleared by any one of: an edge (person) -owns-> r-dl-extracts" in with_remedies.output

@@ -227,3 +227,26 @@ def test_svg_png_and_html_render(tmp_path: Path):
     assert 'id="node-r"' in page and "R2 v1" in page
     # names from the state are escaped in the page, never markup
     assert "Vendor &lt;late&gt;" in page and "Vendor <late>" not in page.split("<svg", 1)[0] + page.split("</svg>")[1]
+
+
+@needs_dot
+def test_ids_that_look_like_markup_or_end_in_a_backslash_are_drawn_as_text(tmp_path: Path):
+    """graphviz would leave <b>R & D</b> unquoted (Graphviz HTML) and write risk\\ as broken
+    DOT; page anchors of a.b and a_2e_b would meet."""
+    odd = ["<b>R & D</b>", "risk\\", "<i>risk</i>", "a.b", "a_2e_b"]
+    state = {
+        "graph": {"as_of": "2026-11-20", "pmo_type": "controlling"},
+        "nodes": [{"id": "p", "type": "project", "name": "P", "status": "active"}]
+        + [{"id": i, "type": "risk", "probability": 5, "impact": 5, "status": "open"} for i in odd],
+        "edges": [{"source": "p", "target": i, "relation": "contains"} for i in odd],
+    }
+    (tmp_path / "odd.json").write_text(json.dumps(state))
+    for suffix in ("dot", "svg", "html"):
+        result = CliRunner().invoke(
+            main, ["graph", str(tmp_path / "odd.json"), "--out", str(tmp_path / f"odd.{suffix}")]
+        )
+        assert result.exit_code == 0, (suffix, result.output)
+    svg = (tmp_path / "odd.svg").read_text()
+    assert "&lt;b&gt;R &amp; D&lt;/b&gt;" in svg and "&lt;i&gt;risk&lt;/i&gt;" in svg
+    anchors = re.findall(r'id="(node-[^"]*)"', (tmp_path / "odd.html").read_text())
+    assert len(anchors) == len(set(anchors)) >= len(odd)
