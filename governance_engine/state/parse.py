@@ -21,7 +21,7 @@ from governance_engine.state.locate import (
     yaml_locator,
 )
 from governance_engine.state.model import DOCUMENT
-from governance_engine.state.problems import validation_problem
+from governance_engine.state.problems import state_error, validation_problem
 from governance_engine.state.yaml_safe import read_yaml
 
 FORMATS = ("json", "yaml")
@@ -123,7 +123,32 @@ def _validate_text(text: str, source: str, raw: Any, locator: Locator) -> tuple[
     try:
         return _validate_json(text), locator
     except ValidationError as err:
+        if err.errors()[0]["type"] == "json_invalid":  # JSON we wrote: only a lone surrogate breaks it
+            path = _unpaired_surrogate(raw())
+            if path is not None:
+                node = raw()["nodes"][path[1]].get("id") if path[:1] == ("nodes",) and len(path) > 2 else None
+                raise state_error(
+                    "text with an unpaired surrogate (such as \\udc00): not valid Unicode",
+                    source=source,
+                    locator=locator,
+                    path=path,
+                    node=node if isinstance(node, str) else None,
+                ) from None
         raise validation_problem(err, source=source, raw=raw, locator=locator) from None
+
+
+def _unpaired_surrogate(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first text (a key or a value) holding half of a surrogate pair."""
+    if isinstance(value, str):
+        return path if any("\ud800" <= c <= "\udfff" for c in value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _unpaired_surrogate(key) is not None:
+            return (*path, key)
+        found = _unpaired_surrogate(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _validate_json(data: str | bytes) -> dict[str, Any]:

@@ -396,3 +396,14 @@ def test_a_repeated_key_is_located_at_the_value_that_is_read(tmp_path: Path) -> 
         with pytest.raises(StateError) as caught:
             load_state(tmp_path / name)
         assert caught.value.location.line == line, name
+
+
+def test_an_unpaired_surrogate_is_named_at_its_place(tmp_path: Path) -> None:
+    """YAML's \\udc00 escape makes text that is not Unicode; it was reported at 1:1 as a
+    document that is not a mapping."""
+    (tmp_path / "sur.yaml").write_text('nodes:\n- {id: a, type: task}\n- {id: b, type: task, name: "x\\udc00y"}\n')
+    with pytest.raises(StateError, match="unpaired surrogate") as caught:
+        load_state(tmp_path / "sur.yaml")
+    assert (caught.value.location.line, caught.value.location.node) == (3, "b")
+    with pytest.raises(StateError, match="unpaired surrogate"):
+        state_from_dict({"nodes": [{"id": "a", "type": "task", "x\udc00": 1}]})
