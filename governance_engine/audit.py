@@ -69,11 +69,7 @@ def discover(paths: list[str], skip: Path | None = None) -> list[Path]:
     once however many ways it is reached (links, overlapping paths). Files under `skip`
     (the audit's own output folder) are left out unless named one by one. A link that
     leads nowhere stays in, to be recorded as an input that could not be read."""
-    skipped = os.path.realpath(skip) if skip is not None else None
-
-    def outside(path: Path) -> bool:
-        return skipped is None or not os.path.realpath(path).startswith(skipped + os.sep)
-
+    skipped = os.path.realpath(skip) + os.sep if skip is not None else None
     found: dict[str, Path] = {}  # by real path: the first way a file is reached, in sorted order
     for given in paths:
         matches = (
@@ -83,13 +79,16 @@ def discover(paths: list[str], skip: Path | None = None) -> list[Path]:
             raise UsageError(f"no files match {given!r}")
         for path in matches:
             if path.is_dir():
-                chosen = sorted(p for p in path.rglob("*") if p.suffix in STATE_SUFFIXES and _a_file(p) and outside(p))
+                chosen = sorted(p for p in path.rglob("*") if p.suffix in STATE_SUFFIXES and _a_file(p))
             elif path.exists() or path.is_symlink():
-                chosen = [path] if path == Path(given) or outside(path) else []
+                chosen = [path]
             else:
                 raise UsageError(f"no such file or directory: {given}")
+            named = path == Path(given) and not path.is_dir()  # a file given by name is kept wherever it is
             for file in chosen:
-                found.setdefault(os.path.realpath(file), file)
+                real = os.path.realpath(file)
+                if named or skipped is None or not real.startswith(skipped):
+                    found.setdefault(real, file)
     files = sorted(set(found.values()))
     if not files:
         raise UsageError(f"no state files ({', '.join(STATE_SUFFIXES)}) to audit in {', '.join(paths)}")

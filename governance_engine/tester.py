@@ -173,6 +173,7 @@ def run_file(
     if key not in engines:
         engines[key] = Engine(packs, evaluator=evaluator)
     engine = engines[key]
+    rules = {r.id for p in engine.packs for r in p.rules}
     results = []
     for number, case in enumerate(spec.tests):
         result = CaseResult(path, case.name)
@@ -181,7 +182,7 @@ def run_file(
             index, _ = engine.load(_state(case, path, doc.locate(("tests", number))))
             report = engine.evaluate(index, pmo_type=case.pmo_type, as_of=case.as_of)
             result.report = report
-            result.failures = _check(case, report, {r.id for p in engine.packs for r in p.rules}, set(index.nodes))
+            result.failures = _check(case, report, rules, set(index.nodes))
             if coverage is not None:
                 coverage.declare([r for p in engine.packs for r in p.rules])
                 _, assignments = engine.findings(index, report.as_of, case.pmo_type)

@@ -11,7 +11,6 @@ import yaml
 from .errors import GovernanceError, Location
 
 Path_ = tuple[str | int, ...]
-END = "\x00end"  # a key no YAML path has: where a flow scalar ends, among the styles
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -26,14 +25,16 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]], loader, styles: dict) -> Any:
+def _to_python(
+    node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]], loader, styles: dict, ends: dict
+) -> Any:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.ScalarNode):
         if node.style:
             styles[path] = node.style
         if node.end_mark.line > node.start_mark.line and node.style not in ("|", ">"):
             # a flow scalar over several lines: where it ends, to map its folded text back
-            styles[(*path, END)] = (node.end_mark.line + 1, node.end_mark.column + 1)
+            ends[path] = (node.end_mark.line + 1, node.end_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -44,10 +45,10 @@ def _to_python(node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]]
                 raise yaml.MarkedYAMLError(None, None, "mapping keys must be plain scalars", key_node.start_mark)
             if key in result:
                 raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            result[key] = _to_python(value_node, (*path, key), marks, loader, styles)
+            result[key] = _to_python(value_node, (*path, key), marks, loader, styles, ends)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(child, (*path, i), marks, loader, styles) for i, child in enumerate(node.value)]
+        return [_to_python(child, (*path, i), marks, loader, styles, ends) for i, child in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
 
@@ -55,10 +56,18 @@ class MarkedDocument:
     """A YAML document's data and the line/column of each value, by path of keys/indexes."""
 
     def __init__(
-        self, data: Any, marks: dict[Path_, tuple[int, int]], file: str, styles: dict | None = None, text: str = ""
+        self,
+        data: Any,
+        marks: dict[Path_, tuple[int, int]],
+        file: str,
+        styles: dict | None = None,
+        text: str = "",
+        ends: dict[Path_, tuple[int, int]] | None = None,
     ) -> None:
+        """`ends`: where each flow scalar written over several lines ends."""
         self.data, self.marks, self.file = data, marks, file
         self.styles = styles or {}
+        self.ends = ends or {}
         self.lines = text.splitlines()
 
     def text_locator(self, path: Path_) -> Callable[[int, int], Location]:
@@ -68,7 +77,7 @@ class MarkedDocument:
         style = self.styles.get(tuple(path))
         if style in ('"', "'"):
             start = Location(file=self.file, line=start.line, column=(start.column or 1) + 1)
-        end = self.styles.get((*path, END))
+        end = self.ends.get(tuple(path))
         if end is not None and start.line is not None and start.column is not None:
             return self._folded(start, end, quoted=style in ('"', "'"))
         if style not in ("|", ">") or start.line is None:
@@ -158,7 +167,8 @@ def _load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> Mar
             raise error("the file is empty", Location(file=file, line=1, column=1))
         marks: dict[Path_, tuple[int, int]] = {}
         styles: dict[Path_, str] = {}
-        data = _to_python(root, (), marks, loader, styles)
+        ends: dict[Path_, tuple[int, int]] = {}
+        data = _to_python(root, (), marks, loader, styles, ends)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = Location(file=file, line=mark.line + 1, column=mark.column + 1) if mark else Location(file=file)
@@ -169,7 +179,7 @@ def _load_marked_yaml(text: str, file: str, error: type[GovernanceError]) -> Mar
         raise error("YAML nested too deeply", Location(file=file)) from None
     finally:
         loader.dispose()
-    return MarkedDocument(data, marks, file, styles, text)
+    return MarkedDocument(data, marks, file, styles, text, ends)
 
 
 def _shift(start: Location, line: int, column: int) -> Location:

@@ -265,15 +265,23 @@ def audit(
 def _write_formats(out: Path, formats: tuple[str, ...], packs: tuple[str, ...] | None) -> None:
     """The extra outputs asked for, each written whole or not at all; a write that fails is
     an OutputError (exit 2), never taken for blocking decisions."""
-    from ..render.audit_formats import write_junit, write_markdown
-    from ..render.html import write_html
-    from ..render.sarif import write_sarif
+    from ..render import audit_formats
+
+    def sarif(folder: Path) -> Path:
+        from ..render.sarif import write_sarif
+
+        return write_sarif(folder, packs)
+
+    def html(folder: Path) -> Path:
+        from ..render.html import write_html  # Jinja2, only when the page is asked for
+
+        return write_html(folder)
 
     writers = {
-        "junit": ("report.junit.xml", write_junit),
-        "md": ("report.md", write_markdown),
-        "sarif": ("audit.sarif", lambda folder: write_sarif(folder, packs)),
-        "html": ("audit.html", write_html),
+        "junit": ("report.junit.xml", audit_formats.write_junit),
+        "md": ("report.md", audit_formats.write_markdown),
+        "sarif": ("audit.sarif", sarif),
+        "html": ("audit.html", html),
     }
     for fmt, (name, write) in writers.items():
         if fmt in formats:

@@ -11,12 +11,20 @@ from governance_engine.evaluate.reference import ReferenceEvaluator
 from governance_engine.evaluate.rete import ReteEvaluator, number_key
 from governance_engine.evaluate.snapshot import SnapshotEvaluator
 from governance_engine.evaluate.values import UNKNOWN
+from governance_engine.language.packs import load_pack
 from governance_engine.state.load import state_from_dict
 
 from ..strategies import AS_OF, packs, states
 
 SNAPSHOT_EXAMPLES = 2000
 RETE_EXAMPLES = 1000
+
+
+def probe_pack(tmp_path, rules: str):
+    """A pack of one ruleset file holding `rules` (YAML list items under `rules:`)."""
+    ruleset = tmp_path / "probe.yaml"
+    ruleset.write_text("ruleset: probe\nversion: '1'\nrules:\n" + rules, encoding="utf-8")
+    return load_pack(ruleset)
 
 
 def outcomes(evaluator, index) -> set[tuple[str, str, str]]:
@@ -44,16 +52,11 @@ def test_rete_scope_is_settled_with_the_other_evaluators_semantics(tmp_path):
     """A scope the network alone would read differently (numbers become floats on a fact, so
     2**53 and 2**53 + 1 compare equal there) must not let a condition that holds on absent
     operands fire: the pre-pass settles the scope in Python and marks the fact."""
-    from governance_engine.language.packs import load_pack
-
-    ruleset = tmp_path / "big.yaml"
-    ruleset.write_text(
-        "ruleset: big\nversion: '1'\nrules:\n"
+    pack = probe_pack(
+        tmp_path,
         "  - id: B1\n    title: probe\n    applies_to: risk\n"
         "    scope: weight == 9007199254740993\n    condition: owner is null\n    outcome: warning\n",
-        encoding="utf-8",
     )
-    pack = load_pack(ruleset)
     state = {
         "graph": {"as_of": "2026-01-01"},
         "nodes": [{"id": "R1", "type": "risk", "weight": 9007199254740992, "owner": "alice"}],
@@ -78,17 +81,12 @@ def test_numbers_reach_the_rete_as_integers_in_the_order_of_floats(a, b):
 def test_rete_reads_numbers_that_python_writes_with_a_bare_exponent(tmp_path):
     """A threshold of 0.00001 in a rule and a CPI of 2e-05 in a state: the Rete evaluator
     used to refuse the rule ('too complex') and to crash on the fact."""
-    from governance_engine.language.packs import load_pack
-
-    ruleset = tmp_path / "tiny.yaml"
-    ruleset.write_text(
-        "ruleset: tiny\nversion: '1'\nrules:\n"
+    pack = probe_pack(
+        tmp_path,
         "  - id: T1\n    title: below\n    applies_to: project\n    condition: cpi < 0.00001\n    outcome: warning\n"
         "  - id: T2\n    title: above\n    applies_to: project\n    condition: cpi > 0.00001\n    outcome: warning\n"
         "  - id: T3\n    title: huge\n    applies_to: project\n    condition: budget >= 1e16\n    outcome: warning\n",
-        encoding="utf-8",
     )
-    pack = load_pack(ruleset)
     state = {
         "graph": {"as_of": "2026-01-01"},
         "nodes": [
@@ -105,8 +103,6 @@ def test_rete_reads_numbers_that_python_writes_with_a_bare_exponent(tmp_path):
 def test_kleene_membership_dates_and_overflow_agree_in_every_evaluator(tmp_path):
     """`x in [a, unknown]` is true when x is a; `N + date` is `date + N`; arithmetic beyond the
     floats is unknown, never an OverflowError."""
-    from governance_engine.language.packs import load_pack
-
     conditions = {
         "M1": 'phase in ["execution", sponsor_phase]',
         "M2": 'phase not in ["planning", sponsor_phase]',
@@ -120,9 +116,7 @@ def test_kleene_membership_dates_and_overflow_agree_in_every_evaluator(tmp_path)
         f"  - id: {rule_id}\n    title: probe\n    applies_to: project\n    condition: '{condition}'\n    outcome: warning\n"
         for rule_id, condition in conditions.items()
     )
-    ruleset = tmp_path / "probe.yaml"
-    ruleset.write_text("ruleset: probe\nversion: '1'\nrules:\n" + rules, encoding="utf-8")
-    pack = load_pack(ruleset)
+    pack = probe_pack(tmp_path, rules)
     big = 10**300
     state = {
         "graph": {"as_of": "2026-01-01"},
